@@ -1,6 +1,60 @@
+using DevShell.Linux.Launch;
+using DevShell.Stage2.Interop;
+
 namespace DevShell.Stage2;
 
+/// <summary>
+/// The second stage. The front spawns <c>unshare --uts --ipc --mount --pid --fork --kill-child --mount-proc
+/// devshell-stage2 init</c> with the launch spec on fd 4 and the status pipe on fd 3.
+/// <list type="bullet">
+/// <item><c>init</c> runs as PID 1 of the env, as root: joins the cgroup and network namespace, builds the mounts,
+/// sets the hostname, spawns <c>payload</c> for the shell, reaps every orphan, and reports the shell's exit.</item>
+/// <item><c>payload</c> becomes the shell: own session and controlling terminal, the developer's uid/gids, no
+/// capabilities, no_new_privs, the seccomp filter, on_enter hook, then execve. <c>devshell attach</c> runs it
+/// through nsenter to join a running env.</item>
+/// <item><c>hook</c> is <c>payload</c> running the on_exit hook instead of the shell.</item>
+/// </list>
+/// Stage two never forks: it uses posix_spawn, since the NativeAOT runtime has threads too.
+/// </summary>
 internal static class Program
 {
-    private static int Main(string[] args) => args.Length >= 0 ? 0 : 1;
+    private static int Main(string[] args)
+    {
+        string mode = args.Length > 0 ? args[0] : "";
+        int status = StatusProtocol.StatusFd;
+        try
+        {
+            var spec = LaunchSpec.Parse(Sys.ReadAllFromFd(StatusProtocol.SpecFd));
+            return mode switch
+            {
+                "init" => Init.Run(spec),
+                "payload" => Payload.Run(spec, hook: null),
+                "hook" when args.Length > 1 => Payload.Run(spec, hook: args[1]),
+                _ => Usage(),
+            };
+        }
+        catch (StageException e)
+        {
+            Report(status, e.Step, e.Errno, e.Message);
+            return e.Step == "exec" ? StatusProtocol.ExecFailedExitCode : StatusProtocol.SetupFailedExitCode;
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            Report(status, "spec", 22, e.Message);
+            return StatusProtocol.SetupFailedExitCode;
+        }
+    }
+
+    internal static void Report(int statusFd, string step, int errno, string message)
+    {
+        string line = $"{StatusProtocol.Error} {step} {errno} {message.Replace('\n', ' ')}";
+        Sys.TryWriteLine(statusFd, line);
+        Sys.TryWriteLine(2, $"devshell: {message}");
+    }
+
+    private static int Usage()
+    {
+        Sys.TryWriteLine(2, "devshell-stage2 is started by devshell; it is not meant to be run by hand.");
+        return 2;
+    }
 }

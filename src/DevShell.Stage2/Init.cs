@@ -1,0 +1,133 @@
+using System.Text;
+using DevShell.Linux.Launch;
+using DevShell.Stage2.Interop;
+
+namespace DevShell.Stage2;
+
+/// <summary>PID 1 of an env: builds it, starts the shell, reaps orphans, reports the shell's exit on the status pipe.</summary>
+internal static unsafe class Init
+{
+    public static int Run(LaunchSpec spec)
+    {
+        const int status = StatusProtocol.StatusFd;
+        Libc.fcntl(status, K.F_SETFD, K.FD_CLOEXEC);
+        Libc.fcntl(StatusProtocol.SpecFd, K.F_SETFD, K.FD_CLOEXEC);
+
+        foreach (var dir in spec.CgroupDirs) Sys.WriteFile(dir + "/cgroup.procs", "0", "cgroup");
+        if (spec.CgroupNamespace) Sys.Check(Libc.unshare(K.CLONE_NEWCGROUP), "cgroupns", "creating a cgroup namespace");
+
+        if (spec.NetnsPath is not null)
+        {
+            int fd = Sys.Open(spec.NetnsPath, K.O_RDONLY | K.O_CLOEXEC, "netns");
+            Sys.Check(Libc.setns(fd, K.CLONE_NEWNET), "netns", $"joining the network namespace {spec.NetnsPath}");
+            Libc.close(fd);
+        }
+        if (spec.LoopbackUp) LoopbackUp();
+
+        Mounts.Build(spec);
+
+        if (spec.Hostname.Length > 0)
+        {
+            var name = Encoding.ASCII.GetBytes(spec.Hostname);
+            fixed (byte* p = name) Sys.Check(Libc.sethostname(p, name.Length), "hostname", $"setting the hostname to {spec.Hostname}");
+        }
+
+        int main = SpawnStage("payload", null);
+        Sys.TryWriteLine(status, StatusProtocol.Ready);
+        return Reap(spec, main);
+    }
+
+    /// <summary>Runs this same binary in payload or hook mode, with stdio, the status pipe and the spec passed on.</summary>
+    private static int SpawnStage(string mode, string? hook)
+    {
+        var argv = hook is null ? new[] { "devshell-stage2", mode } : new[] { "devshell-stage2", mode, hook };
+        var fds = new (int, int)[] { (0, 0), (1, 1), (2, 2), (StatusProtocol.StatusFd, StatusProtocol.StatusFd), (StatusProtocol.SpecFd, StatusProtocol.SpecFd) };
+        return Sys.Spawn("/proc/self/exe", argv, [], fds);
+    }
+
+    private static int Reap(LaunchSpec spec, int main)
+    {
+        const int status = StatusProtocol.StatusFd;
+        int hookPid = -1;
+        int code = 0;
+        bool mainDone = false;
+        while (true)
+        {
+            int st;
+            int pid = Libc.waitpid(-1, &st, 0);
+            if (pid < 0)
+            {
+                if (Libc.Errno == K.EINTR) continue;
+                break; // ECHILD: nothing left in the env
+            }
+            if (pid == main)
+            {
+                mainDone = true;
+                (code, int sig) = Sys.DecodeWait(st);
+                if (spec.OnExit is not null)
+                {
+                    try { hookPid = SpawnStage("hook", "on_exit"); }
+                    catch (StageException e) { Program.Report(status, "hook", e.Errno, e.Message); }
+                }
+                if (hookPid < 0) Finish(spec, code, sig);
+            }
+            else if (pid == hookPid)
+            {
+                var (hookCode, _) = Sys.DecodeWait(st);
+                if (hookCode != 0) Sys.TryWriteLine(status, $"{StatusProtocol.Hook} on_exit {hookCode}");
+                hookPid = -1;
+                Finish(spec, code, code > 128 ? code - 128 : 0);
+            }
+            if (mainDone && hookPid < 0 && !spec.KeepAlive)
+            {
+                // devshell run: the command is over; nothing it left behind outlives it.
+                Libc.kill(-1, K.SIGKILL);
+            }
+        }
+        return code;
+    }
+
+    private static void Finish(LaunchSpec spec, int code, int sig)
+    {
+        const int status = StatusProtocol.StatusFd;
+        Sys.TryWriteLine(status, sig != 0 ? $"{StatusProtocol.Signal} {sig}" : $"{StatusProtocol.Exit} {code}");
+        if (spec.KeepAlive)
+        {
+            int others = CountOtherProcesses();
+            if (others > 0) Sys.TryWriteLine(status, $"linger {others}");
+        }
+    }
+
+    private static int CountOtherProcesses()
+    {
+        int n = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            var name = Path.GetFileName(dir.AsSpan());
+            if (name.Length > 0 && char.IsAsciiDigit(name[0]) && !name.SequenceEqual("1")) n++;
+        }
+        return n;
+    }
+
+    /// <summary>A fresh network namespace starts with lo down: bring it up with SIOCSIFFLAGS.</summary>
+    private static void LoopbackUp()
+    {
+        int sock = Libc.socket(K.AF_INET, K.SOCK_DGRAM | 0x80000, 0);
+        Sys.Check(sock, "netns", "opening a socket to bring up lo");
+        try
+        {
+            // struct ifreq { char ifr_name[16]; union { short ifr_flags; ... } } (40 bytes)
+            byte* ifr = stackalloc byte[40];
+            new Span<byte>(ifr, 40).Clear();
+            ifr[0] = (byte)'l';
+            ifr[1] = (byte)'o';
+            Sys.Check(Libc.ioctl(sock, K.SIOCGIFFLAGS, (nint)ifr), "netns", "reading the flags of lo");
+            *(short*)(ifr + 16) |= K.IFF_UP;
+            Sys.Check(Libc.ioctl(sock, K.SIOCSIFFLAGS, (nint)ifr), "netns", "bringing lo up");
+        }
+        finally
+        {
+            Libc.close(sock);
+        }
+    }
+}

@@ -1,0 +1,213 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace DevShell.Stage2.Interop;
+
+/// <summary>A step of stage two failed: carries the step name and errno for the status line.</summary>
+internal sealed class StageException(string step, int errno, string message) : Exception(message)
+{
+    public string Step { get; } = step;
+    public int Errno { get; } = errno;
+}
+
+/// <summary>Thin, checked wrappers over <see cref="Libc"/>: every failure becomes a <see cref="StageException"/>.</summary>
+internal static unsafe class Sys
+{
+    /// <summary>Syscall numbers for calls glibc 2.36 does not wrap. x86_64 and aarch64.</summary>
+    internal static readonly bool IsArm64 = RuntimeInformation.ProcessArchitecture == Architecture.Arm64;
+    internal static long NrPivotRoot => IsArm64 ? 41 : 155;
+    internal static long NrCapset => IsArm64 ? 91 : 126;
+    internal const long NrMountSetattr = 442;
+
+    internal static byte[] Z(string s)
+    {
+        var bytes = new byte[Encoding.UTF8.GetByteCount(s) + 1];
+        Encoding.UTF8.GetBytes(s, bytes);
+        return bytes;
+    }
+
+    internal static void Check(int rc, string step, string what)
+    {
+        if (rc < 0) Fail(step, Libc.Errno, what);
+    }
+
+    internal static void Fail(string step, int errno, string what) =>
+        throw new StageException(step, errno, $"{what}: {Marshal.GetPInvokeErrorMessage(errno)}");
+
+    internal static void Mount(string? source, string target, string? fstype, nuint flags, string? data, string step, string what)
+    {
+        fixed (byte* s = source is null ? null : Z(source))
+        fixed (byte* t = Z(target))
+        fixed (byte* f = fstype is null ? null : Z(fstype))
+        fixed (byte* d = data is null ? null : Z(data))
+        {
+            Check(Libc.mount(s, t, f, flags, d), step, what);
+        }
+    }
+
+    /// <summary>Sets or clears MOUNT_ATTR_RDONLY on a mount (and, with recursive, every mount below it).</summary>
+    internal static void SetReadOnly(string path, bool readOnly, bool recursive, string step)
+    {
+        // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; }
+        ulong* attr = stackalloc ulong[4];
+        attr[0] = readOnly ? K.MOUNT_ATTR_RDONLY : 0;
+        attr[1] = readOnly ? 0 : K.MOUNT_ATTR_RDONLY;
+        attr[2] = 0;
+        attr[3] = 0;
+        fixed (byte* p = Z(path))
+        {
+            long rc = Libc.syscall(NrMountSetattr, K.AT_FDCWD, (long)p, recursive ? K.AT_RECURSIVE : 0, (long)attr, 32);
+            if (rc < 0) Fail(step, Libc.Errno, $"making {path} {(readOnly ? "read-only" : "writable")}");
+        }
+    }
+
+    internal static int Open(string path, int flags, string step)
+    {
+        fixed (byte* p = Z(path))
+        {
+            int fd = Libc.open(p, flags, 0);
+            if (fd < 0) Fail(step, Libc.Errno, $"opening {path}");
+            return fd;
+        }
+    }
+
+    internal static void WriteAll(int fd, ReadOnlySpan<byte> data, string step, string what)
+    {
+        fixed (byte* p = data)
+        {
+            nint done = 0;
+            while (done < data.Length)
+            {
+                nint n = Libc.write(fd, p + done, data.Length - done);
+                if (n < 0)
+                {
+                    if (Libc.Errno == K.EINTR) continue;
+                    Fail(step, Libc.Errno, what);
+                }
+                done += n;
+            }
+        }
+    }
+
+    /// <summary>Writes a whole small file (cgroup.procs, sysctls) with one write.</summary>
+    internal static void WriteFile(string path, string content, string step)
+    {
+        int fd = Open(path, K.O_WRONLY | K.O_CLOEXEC, step);
+        try
+        {
+            WriteAll(fd, Encoding.ASCII.GetBytes(content), step, $"writing {path}");
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
+    }
+
+    /// <summary>Best-effort line on a file descriptor (status pipe, stderr); never throws.</summary>
+    internal static void TryWriteLine(int fd, string line)
+    {
+        var bytes = Encoding.UTF8.GetBytes(line + "\n");
+        fixed (byte* p = bytes)
+        {
+            nint n;
+            do { n = Libc.write(fd, p, bytes.Length); } while (n < 0 && Libc.Errno == K.EINTR);
+        }
+    }
+
+    internal static string ReadAllFromFd(int fd)
+    {
+        var ms = new MemoryStream();
+        var buf = new byte[16384];
+        long off = 0;
+        fixed (byte* p = buf)
+        {
+            while (true)
+            {
+                nint n = Libc.pread(fd, p, buf.Length, off);
+                if (n < 0)
+                {
+                    if (Libc.Errno == K.EINTR) continue;
+                    Fail("spec", Libc.Errno, "reading the launch spec");
+                }
+                if (n == 0) break;
+                ms.Write(buf, 0, (int)n);
+                off += n;
+            }
+        }
+        return Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length);
+    }
+
+    /// <summary>A NULL-terminated array of C strings, kept alive until disposed.</summary>
+    internal sealed class CStringArray : IDisposable
+    {
+        private readonly nint[] _items;
+        private readonly nint _array;
+
+        public CStringArray(IReadOnlyList<string> items)
+        {
+            _items = new nint[items.Count];
+            _array = (nint)NativeMemory.AllocZeroed((nuint)(items.Count + 1), (nuint)sizeof(nint));
+            for (int i = 0; i < items.Count; i++)
+            {
+                var z = Z(items[i]);
+                _items[i] = (nint)NativeMemory.Alloc((nuint)z.Length);
+                Marshal.Copy(z, 0, _items[i], z.Length);
+                ((nint*)_array)[i] = _items[i];
+            }
+        }
+
+        public byte** Pointer => (byte**)_array;
+
+        public void Dispose()
+        {
+            foreach (var p in _items) NativeMemory.Free((void*)p);
+            NativeMemory.Free((void*)_array);
+        }
+    }
+
+    /// <summary>
+    /// posix_spawn with the given fds mapped (child fd = key, parent fd = value), signal mask emptied and every
+    /// signal reset to default (the .NET runtime ignores SIGPIPE, which execve would otherwise pass on).
+    /// </summary>
+    internal static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> env, (int Child, int Parent)[] fds)
+    {
+        void* fa = NativeMemory.AllocZeroed(512);
+        void* attr = NativeMemory.AllocZeroed(512);
+        byte* set = stackalloc byte[128];
+        try
+        {
+            Libc.posix_spawn_file_actions_init(fa);
+            foreach (var (child, parent) in fds) Libc.posix_spawn_file_actions_adddup2(fa, parent, child);
+            Libc.posix_spawnattr_init(attr);
+            Libc.posix_spawnattr_setflags(attr, (short)(K.POSIX_SPAWN_SETSIGMASK | K.POSIX_SPAWN_SETSIGDEF));
+            Libc.sigemptyset(set);
+            Libc.posix_spawnattr_setsigmask(attr, set);
+            Libc.sigfillset(set);
+            Libc.posix_spawnattr_setsigdefault(attr, set);
+            using var a = new CStringArray(argv);
+            using var e = new CStringArray(env);
+            int pid;
+            fixed (byte* p = Z(path))
+            {
+                int rc = Libc.posix_spawn(&pid, p, fa, attr, a.Pointer, e.Pointer);
+                if (rc != 0) Fail("spawn", rc, $"starting {path}");
+            }
+            return pid;
+        }
+        finally
+        {
+            Libc.posix_spawn_file_actions_destroy(fa);
+            Libc.posix_spawnattr_destroy(attr);
+            NativeMemory.Free(fa);
+            NativeMemory.Free(attr);
+        }
+    }
+
+    /// <summary>Decodes a wait status into the shell convention: exit code, or 128+signal.</summary>
+    internal static (int Code, int Signal) DecodeWait(int status)
+    {
+        int sig = status & 0x7f;
+        if (sig == 0) return ((status >> 8) & 0xff, 0);
+        return (128 + sig, sig);
+    }
+}

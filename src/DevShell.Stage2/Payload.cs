@@ -1,0 +1,107 @@
+using DevShell.Linux.Launch;
+using DevShell.Stage2.Interop;
+
+namespace DevShell.Stage2;
+
+/// <summary>Turns this process into the developer's shell: session, terminal, identity, capabilities, filter, exec.</summary>
+internal static unsafe class Payload
+{
+    public static int Run(LaunchSpec spec, string? hook)
+    {
+        Libc.fcntl(StatusProtocol.StatusFd, K.F_SETFD, K.FD_CLOEXEC);
+        Libc.fcntl(StatusProtocol.SpecFd, K.F_SETFD, K.FD_CLOEXEC);
+
+        // Its own session: nothing inside can reach the host's terminal as its controlling tty.
+        Sys.Check(Libc.setsid(), "session", "starting a new session");
+        if (spec.Tty && hook is null)
+        {
+            Sys.Check(Libc.ioctl(0, K.TIOCSCTTY, 0), "tty", "taking the env's terminal as controlling terminal");
+        }
+
+        ulong keep = Capabilities.MaskOf(spec.KeepCaps);
+        Capabilities.DropBounding(keep, Capabilities.LastCap());
+        DropIdentity(spec);
+        Capabilities.SetExactly(keep);
+
+        fixed (byte* cwd = Sys.Z(spec.Cwd))
+        {
+            Sys.Check(Libc.chdir(cwd), "chdir", $"entering the working directory {spec.Cwd}");
+        }
+
+        Sys.Check(Libc.prctl(K.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "nnp", "setting no_new_privs");
+        if (spec.Seccomp) Seccomp.Install();
+
+        // The .NET runtime ignores SIGPIPE and may block signals; the shell must start with neither.
+        Libc.signal(K.SIGPIPE, 0);
+        byte* set = stackalloc byte[128];
+        Libc.sigemptyset(set);
+        Libc.sigprocmask(K.SIG_SETMASK, set, null);
+
+        IReadOnlyList<string> argv = spec.Argv;
+        if (hook is not null)
+        {
+            argv = ["/bin/sh", "-c", spec.OnExit ?? ""];
+        }
+        else if (spec.OnEnter is not null)
+        {
+            RunOnEnter(spec);
+        }
+        Exec(argv, spec.Env);
+        return StatusProtocol.ExecFailedExitCode; // not reached
+    }
+
+    private static void DropIdentity(LaunchSpec spec)
+    {
+        var groups = spec.Groups.Count > 0 ? spec.Groups : [spec.Gid];
+        uint* list = stackalloc uint[groups.Count];
+        for (int i = 0; i < groups.Count; i++) list[i] = (uint)groups[i];
+        Sys.Check(Libc.setgroups(groups.Count, list), "identity", "setting supplementary groups");
+        Sys.Check(Libc.setresgid((uint)spec.Gid, (uint)spec.Gid, (uint)spec.Gid), "identity", $"switching to gid {spec.Gid}");
+        Sys.Check(Libc.setresuid((uint)spec.Uid, (uint)spec.Uid, (uint)spec.Uid), "identity", $"switching to uid {spec.Uid}");
+    }
+
+    /// <summary>on_enter runs inside, as the developer, under the same filter; a failure is reported and the shell still starts.</summary>
+    private static void RunOnEnter(LaunchSpec spec)
+    {
+        int pid = Sys.Spawn("/bin/sh", ["/bin/sh", "-c", spec.OnEnter!], spec.Env, [(0, 0), (1, 1), (2, 2)]);
+        int st;
+        while (Libc.waitpid(pid, &st, 0) < 0)
+        {
+            if (Libc.Errno != K.EINTR) return;
+        }
+        var (code, _) = Sys.DecodeWait(st);
+        if (code != 0)
+        {
+            Sys.TryWriteLine(StatusProtocol.StatusFd, $"{StatusProtocol.Hook} on_enter {code}");
+            Sys.TryWriteLine(2, $"devshell: the on_enter hook failed with exit code {code}; starting the shell anyway");
+        }
+    }
+
+    private static void Exec(IReadOnlyList<string> argv, IReadOnlyList<string> env)
+    {
+        string path = Resolve(argv[0], env);
+        using var a = new Sys.CStringArray(argv);
+        using var e = new Sys.CStringArray(env);
+        fixed (byte* p = Sys.Z(path))
+        {
+            Libc.execve(p, a.Pointer, e.Pointer);
+        }
+        Sys.Fail("exec", Libc.Errno, $"running {argv[0]}");
+    }
+
+    private static string Resolve(string file, IReadOnlyList<string> env)
+    {
+        if (file.Contains('/', StringComparison.Ordinal)) return file;
+        string path = "/usr/local/bin:/usr/bin:/bin";
+        foreach (var kv in env)
+        {
+            if (kv.StartsWith("PATH=", StringComparison.Ordinal)) path = kv[5..];
+        }
+        foreach (var dir in path.Split(':'))
+        {
+            var candidate = Path.Combine(dir.Length == 0 ? "." : dir, file);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new StageException("exec", K.ENOENT, $"{file}: command not found");
+    }
+}
