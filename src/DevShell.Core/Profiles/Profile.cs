@@ -5,7 +5,7 @@ namespace DevShell.Core.Profiles;
 /// <summary>
 /// A per-service environment definition. This is the document users edit (JSON, snake_case),
 /// that the store keeps, and that the engine turns into namespaces, mounts, cgroups and network.
-/// Only shape lives here; <see cref="ProfileValidator"/> decides what is acceptable.
+/// Only shape lives here; <see cref="Validation.ProfileValidator"/> decides what is acceptable.
 /// </summary>
 public sealed class Profile
 {
