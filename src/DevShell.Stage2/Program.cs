@@ -13,6 +13,8 @@ namespace DevShell.Stage2;
 /// capabilities, no_new_privs, the seccomp filter, on_enter hook, then execve. <c>devshell attach</c> runs it
 /// through nsenter to join a running env.</item>
 /// <item><c>hook</c> is <c>payload</c> running the on_exit hook instead of the shell.</item>
+/// <item><c>join CMD...</c> joins the env's cgroups from the host side, then execs CMD (nsenter, for attach):
+/// inside the env cgroupfs is hidden, so the join must come first.</item>
 /// </list>
 /// Stage two never forks: it uses posix_spawn, since the NativeAOT runtime has threads too.
 /// </summary>
@@ -29,6 +31,7 @@ internal static class Program
             {
                 "init" => Init.Run(spec),
                 "payload" => Payload.Run(spec, hook: null),
+                "join" when args.Length > 1 => Join.Run(spec, args[1..]),
                 "hook" when args.Length > 1 => Payload.Run(spec, hook: args[1]),
                 _ => Usage(),
             };

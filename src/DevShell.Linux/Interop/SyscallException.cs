@@ -9,7 +9,7 @@ namespace DevShell.Linux.Interop;
 public sealed class SyscallException : Exception
 {
     public SyscallException(string call, int errno, string what)
-        : base($"{what}: {Marshal.GetPInvokeErrorMessage(errno)} ({Errno.Name(errno)})")
+        : base($"{what}: {Marshal.GetPInvokeErrorMessage(errno)} ({Interop.Errno.Name(errno)})")
     {
         Call = call;
         Errno = errno;

@@ -1,0 +1,51 @@
+using DevShell.Core.Profiles;
+using DevShell.Linux.Identity;
+
+namespace DevShell.Linux.Launch;
+
+/// <summary>The env being built: what the parts read, and what they record for stage two and the session.</summary>
+public sealed class EnvContext(string sessionId, Profile profile, Developer developer)
+{
+    public string SessionId { get; } = sessionId;
+    public Profile Profile { get; } = profile;
+    public Developer Developer { get; } = developer;
+
+    public List<string> CgroupDirs { get; } = [];
+    public Dictionary<string, string> CgroupPaths { get; } = [];
+    public string? NetnsPath { get; set; }
+    public string? HostsFile { get; set; }
+    public string? ResolvConf { get; set; }
+    public string? PrivateHome { get; set; }
+    public string? Ip { get; set; }
+    public string? Veth { get; set; }
+    public Action<string>? Phase { get; set; }
+
+    public PreparedResources Resources => new()
+    {
+        CgroupDirs = CgroupDirs,
+        NetnsPath = NetnsPath,
+        HostsFile = HostsFile,
+        ResolvConf = ResolvConf,
+        PrivateHome = PrivateHome,
+    };
+}
+
+/// <summary>
+/// One kind of kernel object an env owns (cgroup, network, ...). Each part is the single owner of its objects:
+/// it creates them in <see cref="Prepare"/> and removes them in <see cref="Teardown"/>. Objects are named after the
+/// session id, so teardown works from the id alone — after a normal exit, after a failed launch, or from
+/// <c>devshell gc</c> after the launcher was killed at any moment.
+/// </summary>
+public interface IEnvironmentPart
+{
+    string Name { get; }
+
+    /// <summary>Creates this part's objects. On failure it must leave nothing behind of its own.</summary>
+    void Prepare(EnvContext env);
+
+    /// <summary>Removes everything this part may have created for the session; idempotent; true when nothing is left.</summary>
+    bool Teardown(string sessionId);
+
+    /// <summary>Session ids this part finds kernel objects for (for gc).</summary>
+    IEnumerable<string> FindSessions();
+}

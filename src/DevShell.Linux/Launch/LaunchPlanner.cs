@@ -1,0 +1,146 @@
+using DevShell.Core.Profiles;
+using DevShell.Linux.Identity;
+
+namespace DevShell.Linux.Launch;
+
+/// <summary>What the front has prepared for an env before stage two runs.</summary>
+public sealed record PreparedResources
+{
+    public IReadOnlyList<string> CgroupDirs { get; init; } = [];
+    public string? NetnsPath { get; init; }
+    public string? HostsFile { get; init; }
+    public string? ResolvConf { get; init; }
+    public string? PrivateHome { get; init; }
+}
+
+/// <summary>How the env is entered.</summary>
+public sealed record LaunchRequest
+{
+    /// <summary>Command to run; empty means the profile's shell (interactive) or its default command.</summary>
+    public IReadOnlyList<string> Command { get; init; } = [];
+    public bool Interactive { get; init; }
+    public bool Tty { get; init; }
+}
+
+/// <summary>
+/// Turns a validated profile, the developer and the prepared resources into the second stage's spec and the
+/// util-linux unshare command line. Pure: no I/O, so every rule here is unit-tested.
+/// </summary>
+public static class LaunchPlanner
+{
+    /// <summary>Host variables passed into the env; everything else is left outside.</summary>
+    public static readonly string[] PassThrough = ["TERM", "COLORTERM", "LANG", "LANGUAGE", "TZ", "NO_COLOR"];
+
+    public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    public static LaunchSpec BuildSpec(Profile profile, Developer dev, string sessionId, LaunchRequest request,
+        PreparedResources res, IReadOnlyDictionary<string, string?> hostEnv)
+    {
+        var ns = new HashSet<string>(profile.Namespaces, StringComparer.Ordinal);
+        var spec = new LaunchSpec
+        {
+            SessionId = sessionId,
+            Hostname = ns.Contains("uts") ? profile.Hostname ?? profile.Name : "",
+            CgroupNamespace = ns.Contains("cgroup"),
+            NetnsPath = res.NetnsPath,
+            LoopbackUp = ns.Contains("net") && res.NetnsPath is null,
+            FreshSysfs = ns.Contains("net"),
+            RootMode = profile.Filesystem.Mode,
+            Rootfs = profile.Filesystem.Mode == "rootfs" ? profile.Filesystem.Rootfs : null,
+            Uid = dev.Uid,
+            Gid = dev.Gid,
+            Home = dev.Home,
+            Cwd = profile.Workdir is null ? dev.Home : dev.Expand(profile.Workdir),
+            Seccomp = profile.Security.Seccomp,
+            Tty = request.Tty,
+            KeepAlive = request.Interactive,
+            OnEnter = profile.Hooks.OnEnter,
+            OnExit = profile.Hooks.OnExit,
+        };
+        spec.CgroupDirs.AddRange(res.CgroupDirs);
+        spec.Groups.AddRange(dev.Groups);
+        spec.KeepCaps.AddRange(profile.Security.Caps);
+
+        spec.Mounts.Add(new MountOp("tmpfs", null, "/tmp", false, "mode=1777"));
+        if (res.PrivateHome is not null)
+        {
+            spec.Mounts.Add(new MountOp("bind", res.PrivateHome, dev.Home, false, null));
+        }
+        else if (spec.RootMode == "readonly")
+        {
+            spec.Mounts.Add(new MountOp("bind", dev.Home, dev.Home, false, null));
+        }
+        if (spec.RootMode == "readonly" && profile.Workdir is not null && !IsUnder(spec.Cwd, dev.Home))
+        {
+            spec.Mounts.Add(new MountOp("bind", spec.Cwd, spec.Cwd, false, null));
+        }
+        if (res.HostsFile is not null) spec.Mounts.Add(new MountOp("bind", res.HostsFile, "/etc/hosts", true, null));
+        if (res.ResolvConf is not null) spec.Mounts.Add(new MountOp("bind", res.ResolvConf, "/etc/resolv.conf", true, null));
+        foreach (var m in profile.Mounts)
+        {
+            string target = dev.Expand(m.Target);
+            spec.Mounts.Add(m.Type == "tmpfs"
+                ? new MountOp("tmpfs", null, target, false, m.Size is null ? "mode=1777" : $"mode=1777,size={m.Size}")
+                : new MountOp("bind", dev.Expand(m.Source!), target, m.ReadOnly, null));
+        }
+        foreach (var mask in profile.Masks) spec.Mounts.Add(new MountOp("mask", null, dev.Expand(mask), true, null));
+
+        foreach (var kv in BuildEnv(profile, dev, sessionId, hostEnv)) spec.Env.Add($"{kv.Key}={kv.Value}");
+
+        if (request.Command.Count > 0) spec.Argv.AddRange(request.Command);
+        else if (!request.Interactive && profile.Command is { Count: > 0 }) spec.Argv.AddRange(profile.Command);
+        else spec.Argv.Add(profile.Shell);
+        return spec;
+    }
+
+    /// <summary>The shell's whole environment: a clean base, a short pass-through list, then the profile's variables.</summary>
+    public static SortedDictionary<string, string> BuildEnv(Profile profile, Developer dev, string sessionId, IReadOnlyDictionary<string, string?> hostEnv)
+    {
+        var env = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["HOME"] = dev.Home,
+            ["USER"] = dev.Name,
+            ["LOGNAME"] = dev.Name,
+            ["SHELL"] = profile.Shell,
+            ["PATH"] = DefaultPath,
+            ["DEVSHELL_SESSION"] = sessionId,
+            ["DEVSHELL_PROFILE"] = profile.Name,
+        };
+        foreach (var (key, value) in hostEnv)
+        {
+            if (value is null) continue;
+            if (Array.IndexOf(PassThrough, key) >= 0 || key.StartsWith("LC_", StringComparison.Ordinal)) env[key] = value;
+        }
+        foreach (var (key, value) in profile.Env) env[key] = value;
+        return env;
+    }
+
+    /// <summary>util-linux unshare arguments that create the namespaces and run stage two as PID 1.</summary>
+    public static List<string> UnshareArgs(Profile profile, string stage2Path, string unsharePath, bool joinsPreparedNetns)
+    {
+        var ns = new HashSet<string>(profile.Namespaces, StringComparer.Ordinal);
+        var args = new List<string> { unsharePath };
+        if (ns.Contains("uts")) args.Add("--uts");
+        if (ns.Contains("ipc")) args.Add("--ipc");
+        args.Add("--mount");
+        args.Add("--propagation=private");
+        if (ns.Contains("net") && !joinsPreparedNetns) args.Add("--net");
+        args.AddRange(["--pid", "--fork", "--kill-child", "--mount-proc", "--", stage2Path, "init"]);
+        return args;
+    }
+
+    /// <summary>nsenter arguments that join a running env (by its PID 1) and start stage two's payload.</summary>
+    public static List<string> NsenterArgs(IReadOnlyCollection<string> namespaces, int initPid, string stage2Path, string nsenterPath)
+    {
+        var args = new List<string> { stage2Path, "join", nsenterPath, $"--target={initPid.ToString(System.Globalization.CultureInfo.InvariantCulture)}", "--mount", "--pid" };
+        if (namespaces.Contains("uts")) args.Add("--uts");
+        if (namespaces.Contains("ipc")) args.Add("--ipc");
+        if (namespaces.Contains("net")) args.Add("--net");
+        if (namespaces.Contains("cgroup")) args.Add("--cgroup");
+        args.AddRange(["--root", "--wd", "--", stage2Path, "payload"]);
+        return args;
+    }
+
+    private static bool IsUnder(string path, string dir) =>
+        path == dir || path.StartsWith(dir.TrimEnd('/') + "/", StringComparison.Ordinal);
+}

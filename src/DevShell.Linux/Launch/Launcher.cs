@@ -1,0 +1,380 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using DevShell.Core.Profiles;
+using DevShell.Linux.Identity;
+using DevShell.Linux.Interop;
+
+namespace DevShell.Linux.Launch;
+
+/// <summary>Where the launcher finds its tools and keeps its runtime files.</summary>
+public sealed record LauncherPaths(string Stage2, string Unshare, string Nsenter, string RunDir)
+{
+    public string SpecFile(string sessionId) => Path.Combine(RunDir, "sessions", sessionId + ".spec");
+
+    /// <summary>Finds stage two next to the devshell binary (or $DEVSHELL_STAGE2) and the util-linux tools on PATH.</summary>
+    public static LauncherPaths Discover(string? runDir = null)
+    {
+        string stage2 = Environment.GetEnvironmentVariable("DEVSHELL_STAGE2") is { Length: > 0 } s ? s
+            : Path.Combine(AppContext.BaseDirectory, "devshell-stage2");
+        return new LauncherPaths(stage2, Spawner.Which("unshare") ?? "/usr/bin/unshare",
+            Spawner.Which("nsenter") ?? "/usr/bin/nsenter",
+            runDir ?? Environment.GetEnvironmentVariable("DEVSHELL_RUN_DIR") ?? "/run/devshell");
+    }
+}
+
+/// <summary>Records the life of sessions (the CLI wires it to the LiteDB store).</summary>
+public interface ISessionJournal
+{
+    void Starting(EnvContext env, LaunchRequest request, int launcherPid);
+    void Running(EnvContext env, int initPid);
+    void Ended(string sessionId, string state, int? exitCode, string? message);
+    void Record(string sessionId, string profile, string kind, string message, long? value = null, long? limit = null);
+}
+
+/// <summary>How a launch ended.</summary>
+public sealed record LaunchOutcome(string SessionId, int ExitCode, bool Lingering, IReadOnlyList<string> Errors,
+    IReadOnlyList<(string Phase, double Ms)> Phases);
+
+/// <summary>A launch failed before the shell ran; nothing of the env is left behind.</summary>
+public sealed class LaunchException(string message, int exitCode) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}
+
+/// <summary>
+/// Builds an env and runs a shell or command in it. The sequence: record the session; let each part create its
+/// kernel objects (cgroup, network, ...); write the spec; spawn <c>unshare ... devshell-stage2 init</c> with the
+/// spec on fd 4 and a status pipe on fd 3; relay the terminal or wait; tear everything down when the env ends.
+/// A failure at any step tears down what was made, in reverse order.
+/// </summary>
+public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart> parts, ISessionJournal journal)
+{
+    public LauncherPaths Paths { get; } = paths;
+
+    /// <summary>Optional hook called every ~250 ms while the env runs (usage sampling, violation checks).</summary>
+    public Action<EnvContext>? OnTick { get; set; }
+
+    public static string NewSessionId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+
+    public LaunchOutcome Launch(Profile profile, Developer dev, LaunchRequest request, IReadOnlyDictionary<string, string?> hostEnv, string? sessionId = null)
+    {
+        var clock = Stopwatch.StartNew();
+        var phases = new List<(string, double)>();
+        void Mark(string phase)
+        {
+            phases.Add((phase, clock.Elapsed.TotalMilliseconds));
+            clock.Restart();
+        }
+
+        var env = new EnvContext(sessionId ?? NewSessionId(), profile, dev) { Phase = Mark };
+        journal.Starting(env, request, Environment.ProcessId);
+        var prepared = new List<IEnvironmentPart>();
+        try
+        {
+            foreach (var part in parts)
+            {
+                prepared.Add(part);
+                part.Prepare(env);
+                Mark(part.Name);
+            }
+        }
+        catch (Exception e)
+        {
+            Teardown(env.SessionId, prepared);
+            journal.Ended(env.SessionId, "failed", null, e.Message);
+            journal.Record(env.SessionId, profile.Name, "failed", e.Message);
+            throw;
+        }
+
+        var spec = LaunchPlanner.BuildSpec(profile, dev, env.SessionId, request, env.Resources, hostEnv);
+        try
+        {
+            return Run(env, spec, request, phases, Mark);
+        }
+        catch (Exception e) when (e is not LaunchException)
+        {
+            Teardown(env.SessionId, parts);
+            journal.Ended(env.SessionId, "failed", null, e.Message);
+            throw;
+        }
+    }
+
+    private LaunchOutcome Run(EnvContext env, LaunchSpec spec, LaunchRequest request, List<(string, double)> phases, Action<string> mark)
+    {
+        string specPath = Paths.SpecFile(env.SessionId);
+        WriteSpec(specPath, spec.Serialize());
+        var argv = LaunchPlanner.UnshareArgs(env.Profile, Paths.Stage2, Paths.Unshare, env.NetnsPath is not null);
+        mark("spec");
+
+        using var pty = request.Tty ? PtyRelay.Open() : null;
+        var (statusRead, statusWrite) = Pipe();
+        int specFd = OpenSpec(specPath);
+        int launcher;
+        try
+        {
+            int stdin = pty?.Slave ?? 0, stdout = pty?.Slave ?? 1, stderr = pty?.Slave ?? 2;
+            launcher = Spawner.Spawn(Paths.Unshare, argv, EnvironmentList(),
+                [(0, stdin), (1, stdout), (2, stderr), (StatusProtocol.StatusFd, statusWrite), (StatusProtocol.SpecFd, specFd)],
+                newProcessGroup: true);
+        }
+        finally
+        {
+            Libc.close(statusWrite);
+            Libc.close(specFd);
+            pty?.CloseSlave();
+        }
+        mark("spawn");
+
+        var status = new StatusState();
+        using var signals = request.Tty ? null : ForwardSignals(launcher);
+        try
+        {
+            WaitReady(statusRead, status);
+            mark("stage2");
+            if (!status.Ready)
+            {
+                int rc = Spawner.Wait(launcher);
+                Teardown(env.SessionId, parts);
+                string why = status.Errors.Count > 0 ? string.Join("; ", status.Errors) : $"stage two ended with code {rc} before the shell started";
+                journal.Ended(env.SessionId, "failed", rc, why);
+                journal.Record(env.SessionId, env.Profile.Name, "failed", why);
+                throw new LaunchException($"profile \"{env.Profile.Name}\": could not start the environment: {why}", rc > 0 ? rc : StatusProtocol.SetupFailedExitCode);
+            }
+
+            int initPid = ChildOf(launcher) ?? launcher;
+            journal.Running(env, initPid);
+            if (pty is not null)
+            {
+                pty.Run(statusRead, line => status.Handle(line));
+            }
+            else
+            {
+                WaitExit(statusRead, status, env);
+            }
+            mark("run");
+        }
+        finally
+        {
+            if (!status.Exited) Libc.close(statusRead);
+        }
+
+        bool lingering = status.Lingering || (!status.Eof && AwaitLingerOrEnd(statusRead, status));
+        Libc.close(statusRead);
+        int code = status.ExitCode ?? -1;
+        if (lingering)
+        {
+            journal.Record(env.SessionId, env.Profile.Name, "detached", $"the shell exited; {status.LingerCount} process(es) keep the env running");
+            return new LaunchOutcome(env.SessionId, code, true, status.Errors, phases);
+        }
+
+        int launcherCode = Spawner.Wait(launcher);
+        if (code < 0) code = launcherCode;
+        Teardown(env.SessionId, parts);
+        mark("teardown");
+        journal.Ended(env.SessionId, "exited", code, null);
+        journal.Record(env.SessionId, env.Profile.Name, "exited", $"exit code {code.ToString(CultureInfo.InvariantCulture)}", code);
+        return new LaunchOutcome(env.SessionId, code, false, status.Errors, phases);
+    }
+
+    /// <summary>Tears down every part of a session in reverse order; true when all of it is gone.</summary>
+    public bool Teardown(string sessionId, IEnumerable<IEnvironmentPart>? which = null)
+    {
+        bool clean = true;
+        foreach (var part in (which ?? parts).Reverse())
+        {
+            try
+            {
+                clean &= part.Teardown(sessionId);
+            }
+            catch (Exception e) when (e is SyscallException or IOException or UnauthorizedAccessException)
+            {
+                clean = false;
+                journal.Record(sessionId, "", "teardown_failed", $"{part.Name}: {e.Message}");
+            }
+        }
+        try
+        {
+            File.Delete(Paths.SpecFile(sessionId));
+        }
+        catch (IOException)
+        {
+            clean = false;
+        }
+        return clean;
+    }
+
+    private static void WriteSpec(string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var fs = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        fs.Write(System.Text.Encoding.UTF8.GetBytes(text));
+    }
+
+    private static unsafe int OpenSpec(string path)
+    {
+        fixed (byte* p = Check.Z(path))
+        {
+            return Check.Fd(Libc.open(p, Libc.O_RDONLY | Libc.O_CLOEXEC, 0), "open", $"opening the launch spec {path}");
+        }
+    }
+
+    private static unsafe (int Read, int Write) Pipe()
+    {
+        int* fds = stackalloc int[2];
+        Check.Ok(Libc.pipe2(fds, Libc.O_CLOEXEC), "pipe2", "creating the status pipe");
+        return (fds[0], fds[1]);
+    }
+
+    /// <summary>The environment of the unshare/stage-two processes: a minimal, fixed one (the shell's is in the spec).</summary>
+    private static List<string> EnvironmentList() => ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"];
+
+    /// <summary>Host PID of the first child of a process (stage two's init is the child of unshare).</summary>
+    public static int? ChildOf(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/task/{pid}/children").Trim();
+            if (text.Length == 0) return null;
+            var first = text.Split(' ')[0];
+            return int.Parse(first, CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>devshell run: Ctrl-C and termination signals go to the command's process group inside the env.</summary>
+    private static SignalForwarder ForwardSignals(int launcher) => new(launcher);
+
+    private sealed class SignalForwarder : IDisposable
+    {
+        private readonly List<PosixSignalRegistration> _registrations = [];
+
+        public SignalForwarder(int launcher)
+        {
+            foreach (var (signal, number) in new[] { (PosixSignal.SIGINT, Libc.SIGINT), (PosixSignal.SIGTERM, Libc.SIGTERM), (PosixSignal.SIGHUP, Libc.SIGHUP), (PosixSignal.SIGQUIT, Libc.SIGQUIT) })
+            {
+                _registrations.Add(PosixSignalRegistration.Create(signal, ctx =>
+                {
+                    ctx.Cancel = true;
+                    if (ChildOf(launcher) is int init && ChildOf(init) is int payload) Libc.kill(-payload, number);
+                }));
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var r in _registrations) r.Dispose();
+        }
+    }
+
+    private static unsafe void WaitReady(int fd, StatusState status)
+    {
+        var buf = new byte[4096];
+        var lines = new LineBuffer();
+        while (!status.Ready && !status.Eof && !status.Exited)
+        {
+            int n;
+            fixed (byte* p = buf)
+            {
+                n = Check.Read(fd, p, buf.Length);
+            }
+            if (n <= 0)
+            {
+                status.Eof = true;
+                break;
+            }
+            foreach (var line in lines.Add(buf.AsSpan(0, n))) status.Handle(line);
+        }
+        status.Pending = lines;
+    }
+
+    private unsafe void WaitExit(int fd, StatusState status, EnvContext env)
+    {
+        var buf = new byte[4096];
+        var lines = status.Pending ?? new LineBuffer();
+        PollFd* pfd = stackalloc PollFd[1];
+        while (!status.Exited && !status.Eof)
+        {
+            pfd[0] = new PollFd { Fd = fd, Events = Libc.POLLIN };
+            int r = Libc.poll(pfd, 1, 250);
+            if (r == 0)
+            {
+                OnTick?.Invoke(env);
+                continue;
+            }
+            if (r < 0) continue; // EINTR from a forwarded signal
+            int n;
+            fixed (byte* p = buf)
+            {
+                n = Check.Read(fd, p, buf.Length);
+            }
+            if (n <= 0)
+            {
+                status.Eof = true;
+                break;
+            }
+            foreach (var line in lines.Add(buf.AsSpan(0, n))) status.Handle(line);
+        }
+        OnTick?.Invoke(env);
+    }
+
+    /// <summary>After the shell exits, init either exits (EOF) or says other processes keep the env alive ("linger N").</summary>
+    private static unsafe bool AwaitLingerOrEnd(int fd, StatusState status)
+    {
+        PollFd* pfd = stackalloc PollFd[1];
+        var buf = new byte[512];
+        var deadline = Environment.TickCount64 + 2000;
+        while (Environment.TickCount64 < deadline)
+        {
+            pfd[0] = new PollFd { Fd = fd, Events = Libc.POLLIN };
+            int r = Libc.poll(pfd, 1, 100);
+            if (r <= 0) continue;
+            int n;
+            fixed (byte* p = buf)
+            {
+                n = Check.Read(fd, p, buf.Length);
+            }
+            if (n <= 0) return false;
+            foreach (var line in new LineBuffer().Add(buf.AsSpan(0, n))) status.Handle(line);
+            if (status.Lingering) return true;
+        }
+        return status.Lingering;
+    }
+
+    private sealed class StatusState
+    {
+        public bool Ready;
+        public bool Eof;
+        public bool Exited;
+        public bool Lingering;
+        public int LingerCount;
+        public int? ExitCode;
+        public LineBuffer? Pending;
+        public List<string> Errors { get; } = [];
+
+        /// <summary>Returns true when the main process has exited.</summary>
+        public bool Handle(string line)
+        {
+            var f = line.Split(' ', 4);
+            switch (f[0])
+            {
+                case StatusProtocol.Ready: Ready = true; break;
+                case StatusProtocol.Error: Errors.Add(f.Length > 3 ? $"{f[3]} (step {f[1]})" : line); break;
+                case StatusProtocol.Hook: Errors.Add($"the {f[1]} hook failed with exit code {f[2]}"); break;
+                case StatusProtocol.Exit: Exited = true; ExitCode = int.Parse(f[1], CultureInfo.InvariantCulture); break;
+                case StatusProtocol.Signal: Exited = true; ExitCode = 128 + int.Parse(f[1], CultureInfo.InvariantCulture); break;
+                case "linger": Lingering = true; LingerCount = int.Parse(f[1], CultureInfo.InvariantCulture); break;
+                default: break;
+            }
+            return Exited;
+        }
+    }
+}
