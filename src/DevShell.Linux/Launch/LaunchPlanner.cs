@@ -20,6 +20,9 @@ public sealed record LaunchRequest
     public IReadOnlyList<string> Command { get; init; } = [];
     public bool Interactive { get; init; }
     public bool Tty { get; init; }
+
+    /// <summary>File descriptors for the env's stdin, stdout and stderr; null passes the front's own through.</summary>
+    public (int In, int Out, int Err)? Stdio { get; init; }
 }
 
 /// <summary>

@@ -113,7 +113,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         int launcher;
         try
         {
-            int stdin = pty?.Slave ?? 0, stdout = pty?.Slave ?? 1, stderr = pty?.Slave ?? 2;
+            var (stdin, stdout, stderr) = pty is not null ? (pty.Slave, pty.Slave, pty.Slave) : request.Stdio ?? (0, 1, 2);
             launcher = Spawner.Spawn(Paths.Unshare, argv, EnvironmentList(),
                 [(0, stdin), (1, stdout), (2, stderr), (StatusProtocol.StatusFd, statusWrite), (StatusProtocol.SpecFd, specFd)],
                 newProcessGroup: true);
