@@ -1,0 +1,206 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using DevShell.Linux.Interop;
+using Tmds.Linux;
+
+namespace DevShell.Linux.Net.Rtnetlink;
+
+/// <summary>A handler for one reply message: its type and the bytes after the nlmsghdr.</summary>
+internal delegate void NetlinkMessageHandler(ushort type, ReadOnlySpan<byte> body);
+
+/// <summary>
+/// An AF_NETLINK/NETLINK_ROUTE socket. It belongs to the network namespace of the thread that opened it, for its
+/// whole life, whichever thread uses it later. Not thread-safe: one request at a time.
+/// </summary>
+internal sealed class NetlinkSocket : IDisposable
+{
+    internal const int MSG_TRUNC = 0x20;
+    private readonly byte[] _receive = new byte[64 * 1024];
+    private int _fd;
+    private uint _seq;
+
+    private NetlinkSocket(int fd)
+    {
+        _fd = fd;
+        _seq = (uint)Environment.TickCount;
+    }
+
+    /// <summary>Opens a socket in the calling thread's network namespace.</summary>
+    public static NetlinkSocket Open()
+    {
+        int fd = Sys.TrySocket(Rtnl.AF_NETLINK, LibC.SOCK_RAW, Rtnl.NETLINK_ROUTE, out int errno);
+        if (fd < 0)
+        {
+            throw new SyscallException("socket", errno, "opening an rtnetlink socket");
+        }
+
+        // Extended ACKs carry the kernel's reason text ("Invalid prefix length"); capped ACKs do not echo the request.
+        // Both are optional (older kernels): ignore failures.
+        _ = Sys.TrySetsockoptInt(fd, Rtnl.SOL_NETLINK, Rtnl.NETLINK_EXT_ACK, 1);
+        _ = Sys.TrySetsockoptInt(fd, Rtnl.SOL_NETLINK, Rtnl.NETLINK_CAP_ACK, 1);
+        return new NetlinkSocket(fd);
+    }
+
+    /// <summary>Sends a request with NLM_F_ACK and waits for the ACK; throws <see cref="SyscallException"/> on a NACK.</summary>
+    public void Request(NetlinkWriter message, string what)
+    {
+        int errno = TryRequest(message, out string? detail);
+        if (errno != 0)
+        {
+            throw Failure(errno, what, detail);
+        }
+    }
+
+    /// <summary>Like <see cref="Request"/> but returns the errno (0 on success) for expected outcomes.</summary>
+    public int TryRequest(NetlinkWriter message, out string? detail) =>
+        Exchange(message, Rtnl.NLM_F_REQUEST | Rtnl.NLM_F_ACK, null, out detail);
+
+    /// <summary>A GET for one object: the handler sees the reply. Returns 0 or the errno (ENODEV: no such link).</summary>
+    public int TryGet(NetlinkWriter message, NetlinkMessageHandler handler, out string? detail) =>
+        Exchange(message, Rtnl.NLM_F_REQUEST, handler, out detail);
+
+    /// <summary>A dump: the handler sees every object. Retried when the kernel says the dump was interrupted.</summary>
+    public void Dump(Func<NetlinkWriter> message, NetlinkMessageHandler handler, string what)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            bool interrupted = false;
+            int errno = Exchange(
+                message(),
+                Rtnl.NLM_F_REQUEST | Rtnl.NLM_F_DUMP,
+                (type, body) => handler(type, body),
+                out string? detail,
+                () => interrupted = true);
+            if (errno != 0)
+            {
+                throw Failure(errno, what, detail);
+            }
+
+            if (!interrupted || attempt == 2)
+            {
+                return;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        int fd = Interlocked.Exchange(ref _fd, -1);
+        Sys.Close(fd);
+    }
+
+    private static SyscallException Failure(int errno, string what, string? detail) =>
+        new("netlink", errno, detail is null ? what : $"{what} (kernel: {detail})");
+
+    private int Exchange(
+        NetlinkWriter message,
+        ushort flags,
+        NetlinkMessageHandler? handler,
+        out string? detail,
+        Action? onInterrupted = null)
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        detail = null;
+        uint seq = ++_seq;
+        ReadOnlySpan<byte> bytes = message.Finish(seq, flags);
+        if (Sys.TrySend(_fd, bytes, 0, out int errno) < 0)
+        {
+            return errno;
+        }
+
+        bool ack = (flags & Rtnl.NLM_F_ACK) != 0;
+        bool dump = (flags & Rtnl.NLM_F_DUMP) == Rtnl.NLM_F_DUMP;
+        int header = Unsafe.SizeOf<NlMsgHdr>();
+        while (true)
+        {
+            long n = Sys.TryRecv(_fd, _receive, MSG_TRUNC, out errno);
+            if (n < 0)
+            {
+                return errno;
+            }
+
+            if (n > _receive.Length)
+            {
+                return Errno.ENOSPC;
+            }
+
+            ReadOnlySpan<byte> rest = _receive.AsSpan(0, (int)n);
+            while (rest.Length >= header)
+            {
+                NlMsgHdr h = MemoryMarshal.Read<NlMsgHdr>(rest);
+                if (h.Len < header || h.Len > rest.Length)
+                {
+                    return Errno.EIO;
+                }
+
+                ReadOnlySpan<byte> body = rest[header..(int)h.Len];
+                rest = rest[Math.Min(Rtnl.AlignUp((int)h.Len), rest.Length)..];
+                if (h.Seq != seq)
+                {
+                    continue; // a late reply to an earlier request
+                }
+
+                if ((h.Flags & Rtnl.NLM_F_DUMP_INTR) != 0)
+                {
+                    onInterrupted?.Invoke();
+                }
+
+                switch (h.Type)
+                {
+                    case Rtnl.NLMSG_ERROR:
+                        return ParseError(body, h.Flags, out detail);
+                    case Rtnl.NLMSG_DONE:
+                        return 0;
+                    case Rtnl.NLMSG_NOOP:
+                        continue;
+                    default:
+                        handler?.Invoke(h.Type, body);
+                        if (!ack && !dump)
+                        {
+                            return 0;
+                        }
+
+                        break;
+                }
+            }
+        }
+    }
+
+    private static int ParseError(ReadOnlySpan<byte> body, ushort flags, out string? detail)
+    {
+        detail = null;
+        if (body.Length < sizeof(int))
+        {
+            return Errno.EIO;
+        }
+
+        int error = MemoryMarshal.Read<int>(body);
+        if (error == 0 || (flags & Rtnl.NLM_F_ACK_TLVS) == 0)
+        {
+            return -error;
+        }
+
+        // With NETLINK_CAP_ACK the request is not echoed: nlmsgerr (error + header), then TLVs. Without it the
+        // whole request follows the header; its length is in the echoed header.
+        int skip = Unsafe.SizeOf<NlMsgErr>();
+        if ((flags & Rtnl.NLM_F_CAPPED) == 0 && body.Length >= skip)
+        {
+            NlMsgHdr echoed = MemoryMarshal.Read<NlMsgHdr>(body[sizeof(int)..]);
+            skip = sizeof(int) + Rtnl.AlignUp((int)echoed.Len);
+        }
+
+        if (skip <= body.Length)
+        {
+            var attrs = new NetlinkAttributes(body[skip..]);
+            while (attrs.MoveNext())
+            {
+                if (attrs.Type == Rtnl.NLMSGERR_ATTR_MSG)
+                {
+                    detail = NetlinkAttributes.String(attrs.Payload);
+                }
+            }
+        }
+
+        return -error;
+    }
+}

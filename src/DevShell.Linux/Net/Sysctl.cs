@@ -1,0 +1,50 @@
+using System.Globalization;
+
+namespace DevShell.Linux.Net;
+
+/// <summary>
+/// Reads and writes /proc/sys values under a root directory (default /proc/sys) so tests can use a fixture tree.
+/// The networking ones DevShell needs: net.ipv4.ip_forward and per-bridge net.ipv4.conf.&lt;bridge&gt;.*.
+/// Note: net.* values are per network namespace — the namespace of the thread that opens the file.
+/// </summary>
+public sealed class Sysctl(string root = "/proc/sys")
+{
+    public string Root { get; } = root;
+
+    /// <summary>The value of <paramref name="key"/> ("net/ipv4/ip_forward"), trimmed; null if the file is absent.</summary>
+    public string? TryRead(string key)
+    {
+        string path = Path.Combine(Root, key);
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+    }
+
+    /// <summary>Writes <paramref name="value"/> to <paramref name="key"/> if it differs. Returns true if it changed.</summary>
+    public bool Ensure(string key, string value)
+    {
+        string path = Path.Combine(Root, key);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException(
+                $"sysctl {key.Replace('/', '.')} does not exist ({path}); the kernel lacks the feature or /proc/sys is not mounted",
+                path);
+        }
+
+        if (string.Equals(File.ReadAllText(path).Trim(), value, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        File.WriteAllText(path, value + "\n");
+        return true;
+    }
+
+    /// <summary>net.ipv4.ip_forward is 1.</summary>
+    public bool IpForwardEnabled => TryRead("net/ipv4/ip_forward") == "1";
+
+    /// <summary>Turns net.ipv4.ip_forward on; returns true if it was off (the caller reports it).</summary>
+    public bool EnableIpForward() => Ensure("net/ipv4/ip_forward", "1");
+
+    /// <summary>Writes net.ipv4.conf.<paramref name="ifName"/>.<paramref name="key"/>.</summary>
+    public bool EnsureInterface(string ifName, string key, int value) =>
+        Ensure($"net/ipv4/conf/{ifName}/{key}", value.ToString(CultureInfo.InvariantCulture));
+}
