@@ -12,7 +12,7 @@ namespace DevShell.Core.Formats;
 /// The profile document format: JSON with snake_case names; comments and trailing commas are allowed.
 /// Reading reports every problem as a <see cref="FormatError"/> inside a <see cref="ProfileFormatException"/>:
 /// syntax errors with line and column, unknown fields, wrong types and nulls with the field path
-/// (<c>limits.pids: expected a number, got "many"</c>), duplicate keys, and input over <see cref="MaxInputBytes"/>.
+/// (<c>limits.pids: expected a number, got "many"</c>), keys given twice, and input over <see cref="MaxInputBytes"/>.
 /// It never lets a raw <see cref="JsonException"/> escape. Reading checks shape only; see <see cref="ProfileValidator"/> for values.
 /// </summary>
 public static class ProfileJson
@@ -150,7 +150,8 @@ public static class ProfileJson
                 AllowTrailingCommas = true,
                 CommentHandling = JsonCommentHandling.Skip,
                 MaxDepth = MaxDepth,
-                AllowDuplicateProperties = false,
+                // Duplicates are reported by SchemaWalker with their path (this option's error has no location).
+                AllowDuplicateProperties = true,
             });
         }
         catch (JsonException e)

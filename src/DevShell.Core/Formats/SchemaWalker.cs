@@ -80,8 +80,15 @@ internal static partial class SchemaWalker
             case JsonTypeInfoKind.Dictionary:
                 if (Expect(element, JsonValueKind.Object, path, errors))
                 {
+                    var keys = new HashSet<string>(StringComparer.Ordinal);
                     foreach (var property in element.EnumerateObject())
                     {
+                        if (!keys.Add(property.Name))
+                        {
+                            errors.Add(new FormatError(Join(path, property.Name), "is given twice (keep one)"));
+                            continue;
+                        }
+
                         Walk(property.Value, info.ElementType!, nullable: false, Join(path, property.Name), errors);
                     }
                 }
@@ -101,10 +108,15 @@ internal static partial class SchemaWalker
         }
 
         var properties = info.Properties.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in element.EnumerateObject())
         {
             var field = Join(path, property.Name);
-            if (properties.TryGetValue(property.Name, out var known))
+            if (!seen.Add(property.Name))
+            {
+                errors.Add(new FormatError(field, "is given twice (keep one)"));
+            }
+            else if (properties.TryGetValue(property.Name, out var known))
             {
                 Walk(property.Value, known.PropertyType, known.IsSetNullable, field, errors);
             }
