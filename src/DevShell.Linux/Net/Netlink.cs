@@ -32,7 +32,7 @@ public sealed class Netlink : IDisposable
 
     /// <summary>Opens a client inside the network namespace bound at <paramref name="netnsPath"/>.</summary>
     public static Netlink OpenInNetns(string netnsPath) =>
-        new(NetnsThread.Run(netnsPath, NetlinkSocket.Open, "opening an rtnetlink socket"));
+        new(NetnsThread.Run(netnsPath, () => NetlinkSocket.Open(), "opening an rtnetlink socket"));
 
     /// <summary>Creates a bridge (down, no address). Throws EEXIST if the name is taken.</summary>
     public LinkInfo CreateBridge(string name)

@@ -22,6 +22,7 @@ public sealed class NetlinkHeaderCheckTests(ITestOutputHelper output)
     [
         "stddef.h", "stdio.h", "sched.h", "sys/mount.h", "sys/socket.h", "net/if.h",
         "linux/netlink.h", "linux/rtnetlink.h", "linux/if_link.h", "linux/veth.h", "linux/if_addr.h",
+        "linux/netfilter.h", "linux/netfilter/nfnetlink.h", "linux/netfilter/nf_tables.h",
     ];
 
     [Fact]
@@ -90,6 +91,10 @@ public sealed class NetlinkHeaderCheckTests(ITestOutputHelper output)
         Offset<RtMsg>("rtmsg", "rtm_scope", nameof(RtMsg.Scope));
         Offset<RtMsg>("rtmsg", "rtm_type", nameof(RtMsg.Type));
         Offset<RtMsg>("rtmsg", "rtm_flags", nameof(RtMsg.Flags));
+        Size<NfGenMsg>("nfgenmsg");
+        Offset<NfGenMsg>("nfgenmsg", "nfgen_family", nameof(NfGenMsg.Family));
+        Offset<NfGenMsg>("nfgenmsg", "version", nameof(NfGenMsg.Version));
+        Offset<NfGenMsg>("nfgenmsg", "res_id", nameof(NfGenMsg.ResId));
         Offset<RtnlLinkStats64Head>("rtnl_link_stats64", "rx_packets", nameof(RtnlLinkStats64Head.RxPackets));
         Offset<RtnlLinkStats64Head>("rtnl_link_stats64", "tx_packets", nameof(RtnlLinkStats64Head.TxPackets));
         Offset<RtnlLinkStats64Head>("rtnl_link_stats64", "rx_bytes", nameof(RtnlLinkStats64Head.RxBytes));
@@ -158,6 +163,19 @@ public sealed class NetlinkHeaderCheckTests(ITestOutputHelper output)
         Const("RT_SCOPE_LINK", Rtnl.RT_SCOPE_LINK);
         Const("RTN_UNICAST", Rtnl.RTN_UNICAST);
         Const("IFF_UP", Rtnl.IFF_UP);
+        Const("NETLINK_NETFILTER", Rtnl.NETLINK_NETFILTER);
+        Const("NFPROTO_INET", Rtnl.NFPROTO_INET);
+        Const("NFNETLINK_V0", Rtnl.NFNETLINK_V0);
+        Const("NFNL_SUBSYS_NFTABLES", Rtnl.NFNL_SUBSYS_NFTABLES);
+        Const("NFT_MSG_NEWOBJ", Rtnl.NFT_MSG_NEWOBJ);
+        Const("NFT_MSG_GETOBJ", Rtnl.NFT_MSG_GETOBJ);
+        Const("NFTA_OBJ_TABLE", Rtnl.NFTA_OBJ_TABLE);
+        Const("NFTA_OBJ_NAME", Rtnl.NFTA_OBJ_NAME);
+        Const("NFTA_OBJ_TYPE", Rtnl.NFTA_OBJ_TYPE);
+        Const("NFTA_OBJ_DATA", Rtnl.NFTA_OBJ_DATA);
+        Const("NFTA_COUNTER_BYTES", Rtnl.NFTA_COUNTER_BYTES);
+        Const("NFTA_COUNTER_PACKETS", Rtnl.NFTA_COUNTER_PACKETS);
+        Const("NFT_OBJECT_COUNTER", Rtnl.NFT_OBJECT_COUNTER);
         Const("IFNAMSIZ", Netlink.MaxInterfaceName + 1);
         Const("MSG_TRUNC", NetlinkSocket.MSG_TRUNC);
         Const("SOCK_RAW", LibC.SOCK_RAW);

@@ -70,13 +70,16 @@ public sealed class NftFirewall(NftTableConfig config, NftRunner? runner = null)
 
     /// <summary>
     /// Dropped packets per session id (counters env-&lt;id&gt;-drop). The sampler turns increases into
-    /// "egress_blocked" events. One nft spawn (a few ms); fine at 1 Hz.
+    /// "egress_blocked" events. Read over nfnetlink, no spawn: cheap enough for 1 Hz.
     /// </summary>
     public IReadOnlyDictionary<string, long> ReadDropCounters() =>
         NftListing.DropCountersBySession(ReadCounters());
 
-    /// <summary>Every named counter of the table (including unregistered-drop and inbound-drop).</summary>
-    public IReadOnlyDictionary<string, long> ReadCounters() =>
+    /// <summary>Every named counter of the table (including unregistered-drop and inbound-drop), by name.</summary>
+    public IReadOnlyDictionary<string, long> ReadCounters() => NftCounterReader.Read(Config.TableName);
+
+    /// <summary>The same as <see cref="ReadCounters"/> through <c>nft -j list counters</c> (one spawn, ~50 ms).</summary>
+    public IReadOnlyDictionary<string, long> ReadCountersWithNft() =>
         NftListing.ParseCounters(_nft.Json($"reading counters of {Where}", "list", "counters", "table", "inet", Config.TableName));
 
     /// <summary>True if the table exists.</summary>

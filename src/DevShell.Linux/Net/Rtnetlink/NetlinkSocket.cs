@@ -25,13 +25,13 @@ internal sealed class NetlinkSocket : IDisposable
         _seq = (uint)Environment.TickCount;
     }
 
-    /// <summary>Opens a socket in the calling thread's network namespace.</summary>
-    public static NetlinkSocket Open()
+    /// <summary>Opens a socket in the calling thread's network namespace (NETLINK_ROUTE unless told otherwise).</summary>
+    public static NetlinkSocket Open(int protocol = Rtnl.NETLINK_ROUTE)
     {
-        int fd = Sys.TrySocket(Rtnl.AF_NETLINK, LibC.SOCK_RAW, Rtnl.NETLINK_ROUTE, out int errno);
+        int fd = Sys.TrySocket(Rtnl.AF_NETLINK, LibC.SOCK_RAW, protocol, out int errno);
         if (fd < 0)
         {
-            throw new SyscallException("socket", errno, "opening an rtnetlink socket");
+            throw new SyscallException("socket", errno, $"opening a netlink socket (protocol {protocol})");
         }
 
         // Extended ACKs carry the kernel's reason text ("Invalid prefix length"); capped ACKs do not echo the request.

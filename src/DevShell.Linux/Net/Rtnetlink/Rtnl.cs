@@ -41,6 +41,14 @@ internal static class Rtnl
     // Interface flags (if.h).
     public const uint IFF_UP = 0x1;
 
+    // nf_tables over nfnetlink (linux/netfilter/nfnetlink.h, nf_tables.h, netfilter.h): only reading counters.
+    public const int NETLINK_NETFILTER = 12;
+    public const byte NFPROTO_INET = 1, NFNETLINK_V0 = 0;
+    public const ushort NFNL_SUBSYS_NFTABLES = 10, NFT_MSG_NEWOBJ = 18, NFT_MSG_GETOBJ = 19;
+    public const ushort NFTA_OBJ_TABLE = 1, NFTA_OBJ_NAME = 2, NFTA_OBJ_TYPE = 3, NFTA_OBJ_DATA = 4;
+    public const ushort NFTA_COUNTER_BYTES = 1, NFTA_COUNTER_PACKETS = 2;
+    public const uint NFT_OBJECT_COUNTER = 1;
+
     /// <summary>NLMSG_ALIGNTO / RTA_ALIGNTO.</summary>
     public const int Align = 4;
 

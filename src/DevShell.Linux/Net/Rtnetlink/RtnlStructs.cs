@@ -86,3 +86,12 @@ internal struct RtnlLinkStats64Head
     public ulong RxDropped;
     public ulong TxDropped;
 }
+
+/// <summary>struct nfgenmsg (4 bytes): family, version, resource id (big-endian).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NfGenMsg
+{
+    public byte Family;
+    public byte Version;
+    public ushort ResId;
+}

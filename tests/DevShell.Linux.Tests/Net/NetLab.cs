@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using DevShell.Core.Networking;
+using DevShell.Linux.Net;
+using DevShell.Linux.Net.Nft;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DevShell.Linux.Tests.Net;
+
+/// <summary>
+/// A throwaway DevShell network for one test: its own bridge (dstest*), /24 in 10.250.0.0/16, nft table
+/// (devshell_test_*) and netns directory. Envs are real namespaces; servers are python3 processes inside them.
+/// Traffic only flows between these namespaces and the host's own bridge address / 127.0.0.1.
+/// Dispose removes everything it made, by name and pid.
+/// </summary>
+internal sealed class NetLab : IDisposable
+{
+    private const string ServerScript = """
+        import socket, sys, threading
+        ip = sys.argv[1]
+        def serve(s, port):
+            while True:
+                c, _ = s.accept()
+                try:
+                    c.sendall(("%d\n" % port).encode())
+                finally:
+                    c.close()
+        socks = []
+        for p in sys.argv[2:]:
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((ip, int(p)))
+            s.listen(16)
+            socks.append((s, int(p)))
+        for s, p in socks:
+            threading.Thread(target=serve, args=(s, p), daemon=True).start()
+        print("ready", flush=True)
+        sys.stdin.read()
+        """;
+
+    private readonly ITestOutputHelper _output;
+    private readonly List<Process> _servers = [];
+    private readonly List<LabEnv> _envs = [];
+    private readonly Sysctl _sysctl = new();
+    private readonly string? _ipForwardBefore;
+
+    public NetLab(ITestOutputHelper output)
+    {
+        _output = output;
+        BridgeName = NetTestNames.Bridge();
+        Subnet = Ipv4Cidr.Parse(NetTestNames.Subnet24());
+        Netns = new NetnsManager(NetTestNames.NetnsDirectory());
+        Network = new BridgeNetwork(Subnet, BridgeName);
+        Firewall = new NftFirewall(new NftTableConfig(NetTestNames.NftTable(), BridgeName, Subnet));
+        _ipForwardBefore = _sysctl.TryRead("net/ipv4/ip_forward");
+    }
+
+    public string BridgeName { get; }
+
+    public Ipv4Cidr Subnet { get; }
+
+    public NetnsManager Netns { get; }
+
+    public BridgeNetwork Network { get; }
+
+    public NftFirewall Firewall { get; }
+
+    public uint Gateway => Subnet.Gateway;
+
+    public IReadOnlyList<LabEnv> Envs => _envs;
+
+    public BridgeStatus Up()
+    {
+        BridgeStatus status = Network.EnsureBridge();
+        Firewall.Up();
+        return status;
+    }
+
+    /// <summary>Creates a netns, attaches it at .<paramref name="host"/> and adds its firewall rules.</summary>
+    public LabEnv AddEnv(int host, Func<EnvFirewallSpec, EnvFirewallSpec>? configure = null)
+    {
+        string id = "t" + NetTestNames.Hex();
+        string path = Netns.Create(id);
+        uint ip = Subnet.Network + (uint)host;
+        var env = new LabEnv(id, path, ip);
+        _envs.Add(env);
+        Network.Attach(id, path, ip);
+        EnvFirewallSpec spec = new(id, ip);
+        env.Spec = configure is null ? spec : configure(spec);
+        Firewall.AddEnv(env.Spec);
+        return env;
+    }
+
+    /// <summary>Starts a TCP server replying "&lt;port&gt;\n" on each port, bound to <paramref name="ip"/>, in
+    /// <paramref name="env"/>'s namespace (or on the host when null).</summary>
+    public void StartServer(LabEnv? env, uint ip, params int[] ports)
+    {
+        var psi = new ProcessStartInfo("timeout")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.ArgumentList.Add("120");
+        if (env is not null)
+        {
+            psi.ArgumentList.Add("nsenter");
+            psi.ArgumentList.Add($"--net={env.NetnsPath}");
+        }
+
+        psi.ArgumentList.Add("python3");
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(ServerScript);
+        psi.ArgumentList.Add(Ipv4.Format(ip));
+        foreach (int p in ports)
+        {
+            psi.ArgumentList.Add(p.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        var process = Process.Start(psi)!;
+        _servers.Add(process);
+        Task<string?> ready = process.StandardOutput.ReadLineAsync();
+        if (!ready.Wait(TimeSpan.FromSeconds(20)) || ready.Result != "ready")
+        {
+            throw new InvalidOperationException($"test server did not start: {process.StandardError.ReadToEnd()}");
+        }
+    }
+
+    /// <summary>Connects from inside <paramref name="from"/> (or the host when null); the server's reply or null.</summary>
+    public static string? TryConnect(LabEnv? from, uint ip, int port, int timeoutMs = 1500)
+    {
+        return from is null
+            ? ConnectHere(new IPEndPoint(new IPAddress(ToBytes(ip)), port), timeoutMs)
+            : NetnsThread.Run(from.NetnsPath, () => ConnectHere(new IPEndPoint(new IPAddress(ToBytes(ip)), port), timeoutMs), "test connect");
+    }
+
+    public static string? ConnectHere(IPEndPoint endpoint, int timeoutMs)
+    {
+        // The socket is created on the calling thread, so inside NetnsThread it belongs to the env's namespace.
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var cts = new CancellationTokenSource(timeoutMs);
+        try
+        {
+            socket.ConnectAsync(endpoint, cts.Token).AsTask().GetAwaiter().GetResult();
+            socket.ReceiveTimeout = timeoutMs;
+            var buffer = new byte[64];
+            int n = socket.Receive(buffer);
+            return Encoding.ASCII.GetString(buffer, 0, n).Trim();
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (Process server in _servers)
+        {
+            try
+            {
+                if (!server.HasExited)
+                {
+                    server.Kill(entireProcessTree: true);
+                    server.WaitForExit(5000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+            }
+
+            server.Dispose();
+        }
+
+        var problems = new List<string>();
+        void Try(string what, Action action)
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception e)
+            {
+                problems.Add($"{what}: {e.Message}");
+            }
+        }
+
+        foreach (LabEnv env in _envs)
+        {
+            Try($"detach {env.Id}", () => BridgeNetwork.Detach(env.Id));
+            Try($"delete netns {env.Id}", () => Netns.Delete(env.Id));
+        }
+
+        Try("nft down", Firewall.Down);
+        Try("delete bridge", () => Network.DeleteBridge());
+        Try("release netns dir", () =>
+        {
+            Netns.ReleaseDirectory();
+            string parent = Path.GetDirectoryName(Netns.Directory)!;
+            if (Directory.Exists(parent))
+            {
+                Directory.Delete(parent);
+            }
+        });
+        if (_ipForwardBefore == "0")
+        {
+            Try("restore ip_forward", () => _sysctl.Ensure("net/ipv4/ip_forward", "0"));
+        }
+
+        foreach (string p in problems)
+        {
+            _output.WriteLine("cleanup: " + p);
+        }
+    }
+
+    /// <summary>Asserts nothing of this lab is left on the host.</summary>
+    public void AssertGone()
+    {
+        using var netlink = Netlink.Open();
+        Assert.Null(netlink.TryGetLink(BridgeName));
+        foreach (LabEnv env in _envs)
+        {
+            Assert.Null(netlink.TryGetLink(BridgeNetwork.HostInterfaceName(env.Id)));
+        }
+
+        Assert.False(Directory.Exists(Netns.Directory), $"{Netns.Directory} still exists");
+        Assert.False(Firewall.Exists(), $"nft table {Firewall.Config.TableName} still exists");
+    }
+
+    private static byte[] ToBytes(uint ip) => [(byte)(ip >> 24), (byte)(ip >> 16), (byte)(ip >> 8), (byte)ip];
+}
+
+/// <summary>One env of a <see cref="NetLab"/>.</summary>
+internal sealed record LabEnv(string Id, string NetnsPath, uint Ip)
+{
+    public EnvFirewallSpec Spec { get; set; } = new(Id, Ip);
+}
