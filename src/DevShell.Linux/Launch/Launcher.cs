@@ -29,6 +29,9 @@ public interface ISessionJournal
     void Starting(EnvContext env, LaunchRequest request, int launcherPid);
     void Running(EnvContext env, int initPid);
     void Ended(string sessionId, string state, int? exitCode, string? message);
+
+    /// <summary>The shell exited but other processes keep the env running; the launcher no longer owns it.</summary>
+    void Detached(string sessionId);
     void Record(string sessionId, string profile, string kind, string message, long? value = null, long? limit = null);
 }
 
@@ -146,12 +149,13 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             journal.Running(env, initPid);
             if (pty is not null)
             {
-                pty.Run(statusRead, line => status.Handle(line));
+                pty.Run(statusRead, line => status.Handle(line), OnTick is null ? null : () => OnTick(env));
             }
             else
             {
                 WaitExit(statusRead, status, env);
             }
+            OnTick?.Invoke(env); // a last reading before teardown: counters of the final moments, the memory peak
             mark("run");
         }
         finally
@@ -164,6 +168,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         int code = status.ExitCode ?? -1;
         if (lingering)
         {
+            journal.Detached(env.SessionId);
             journal.Record(env.SessionId, env.Profile.Name, "detached", $"the shell exited; {status.LingerCount} process(es) keep the env running");
             return new LaunchOutcome(env.SessionId, code, true, status.Errors, phases);
         }
@@ -175,6 +180,59 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         journal.Ended(env.SessionId, "exited", code, null);
         journal.Record(env.SessionId, env.Profile.Name, "exited", $"exit code {code.ToString(CultureInfo.InvariantCulture)}", code);
         return new LaunchOutcome(env.SessionId, code, false, status.Errors, phases);
+    }
+
+    /// <summary>
+    /// Opens a second shell inside a running env: stage two joins the env's cgroups on the host side, then
+    /// nsenter enters its namespaces (by its PID 1) and runs the payload with the same privilege drop.
+    /// </summary>
+    public int Attach(string sessionId, IReadOnlyCollection<string> namespaces, int initPid, bool tty, IReadOnlyList<string> command)
+    {
+        string original = Paths.SpecFile(sessionId);
+        if (!File.Exists(original)) throw new LaunchException($"session {sessionId} has no launch spec at {original}; it was not started by this host's devshell", 1);
+        var spec = LaunchSpec.Parse(File.ReadAllText(original));
+        spec.Tty = tty;
+        spec.OnEnter = null;
+        spec.OnExit = null;
+        spec.Argv.Clear();
+        if (command.Count > 0) spec.Argv.AddRange(command);
+        else spec.Argv.Add(spec.Env.FirstOrDefault(e => e.StartsWith("SHELL=", StringComparison.Ordinal))?[6..] ?? "/bin/sh");
+        string attachSpec = Paths.SpecFile(sessionId + ".attach-" + NewSessionId());
+        WriteSpec(attachSpec, spec.Serialize());
+        try
+        {
+            var argv = LaunchPlanner.NsenterArgs(namespaces, initPid, Paths.Stage2, Paths.Nsenter);
+            using var pty = tty ? PtyRelay.Open() : null;
+            var (statusRead, statusWrite) = Pipe();
+            int specFd = OpenSpec(attachSpec);
+            int pid;
+            try
+            {
+                var (i, o, e) = pty is not null ? (pty.Slave, pty.Slave, pty.Slave) : (0, 1, 2);
+                pid = Spawner.Spawn(Paths.Stage2, argv, EnvironmentList(),
+                    [(0, i), (1, o), (2, e), (StatusProtocol.StatusFd, statusWrite), (StatusProtocol.SpecFd, specFd)], newProcessGroup: true);
+            }
+            finally
+            {
+                Libc.close(statusWrite);
+                Libc.close(specFd);
+                pty?.CloseSlave();
+            }
+            var status = new StatusState();
+            if (pty is not null) pty.Run(statusRead, line => { status.Handle(line); return false; });
+            else WaitReady(statusRead, status);
+            Libc.close(statusRead);
+            int code = Spawner.Wait(pid);
+            if (status.Errors.Count > 0 && code >= StatusProtocol.SetupFailedExitCode)
+            {
+                throw new LaunchException($"could not attach to session {sessionId}: {string.Join("; ", status.Errors)}", code);
+            }
+            return code;
+        }
+        finally
+        {
+            File.Delete(attachSpec);
+        }
     }
 
     /// <summary>Tears down every part of a session in reverse order; true when all of it is gone.</summary>
@@ -323,7 +381,6 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             }
             foreach (var line in lines.Add(buf.AsSpan(0, n))) status.Handle(line);
         }
-        OnTick?.Invoke(env);
     }
 
     /// <summary>After the shell exits, init either exits (EOF) or says other processes keep the env alive ("linger N").</summary>

@@ -72,13 +72,13 @@ public sealed unsafe class PtyRelay : IDisposable
     /// Relays until <paramref name="onStatus"/> returns true for a status line (the shell exited) or the status pipe
     /// closes; then drains what the shell wrote last. Raw mode is on for exactly this call.
     /// </summary>
-    public void Run(int statusFd, Func<string, bool> onStatus)
+    public void Run(int statusFd, Func<string, bool> onStatus, Action? onTick = null)
     {
         EnterRawMode();
         _winch = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => ForwardWindowSize());
         try
         {
-            Loop(statusFd, onStatus);
+            Loop(statusFd, onStatus, onTick);
         }
         finally
         {
@@ -88,7 +88,7 @@ public sealed unsafe class PtyRelay : IDisposable
         }
     }
 
-    private void Loop(int statusFd, Func<string, bool> onStatus)
+    private void Loop(int statusFd, Func<string, bool> onStatus, Action? onTick)
     {
         var buf = new byte[16384];
         var lines = new LineBuffer();
@@ -100,7 +100,12 @@ public sealed unsafe class PtyRelay : IDisposable
             fds[0] = new PollFd { Fd = _master, Events = Libc.POLLIN };
             fds[1] = new PollFd { Fd = statusFd, Events = Libc.POLLIN };
             fds[2] = new PollFd { Fd = stdinOpen ? 0 : -1, Events = Libc.POLLIN };
-            int n = Libc.poll(fds, 3, -1);
+            int n = Libc.poll(fds, 3, onTick is null ? -1 : 250);
+            if (n == 0)
+            {
+                onTick!();
+                continue;
+            }
             if (n < 0)
             {
                 if (Marshal.GetLastPInvokeError() == Errno.EINTR) continue;

@@ -78,6 +78,7 @@ public sealed class RecordingJournal : ISessionJournal
     public void Starting(EnvContext env, LaunchRequest request, int launcherPid) => Add($"starting {env.SessionId}");
     public void Running(EnvContext env, int initPid) => Add($"running {env.SessionId} {initPid}");
     public void Ended(string sessionId, string state, int? exitCode, string? message) => Add($"ended {sessionId} {state} {exitCode} {message}");
+    public void Detached(string sessionId) => Add($"detached {sessionId}");
     public void Record(string sessionId, string profile, string kind, string message, long? value = null, long? limit = null) => Add($"event {sessionId} {kind} {message}");
 
     private void Add(string line)

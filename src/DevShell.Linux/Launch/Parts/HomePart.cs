@@ -19,7 +19,7 @@ public sealed class HomePart(string dataDir) : IEnvironmentPart
         if (!Directory.Exists(dir))
         {
             Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            Chown(dir, env.Developer.Uid, env.Developer.Gid);
+            Host.Chown(dir, env.Developer.Uid, env.Developer.Gid);
         }
         env.PrivateHome = dir;
     }
@@ -27,12 +27,4 @@ public sealed class HomePart(string dataDir) : IEnvironmentPart
     public bool Teardown(string sessionId) => true;
 
     public IEnumerable<string> FindSessions() => [];
-
-    private static unsafe void Chown(string path, int uid, int gid)
-    {
-        fixed (byte* p = Check.Z(path))
-        {
-            Check.Ok(Libc.chown(p, (uint)uid, (uint)gid), "chown", $"giving the private home {path} to uid {uid}");
-        }
-    }
 }

@@ -1,0 +1,105 @@
+using DevShell.Core.Events;
+using DevShell.Core.Sessions;
+using DevShell.Core.Storage;
+using DevShell.Linux.Interop;
+
+namespace DevShell.Linux.Launch;
+
+/// <summary>What gc found and removed.</summary>
+public sealed record GcReport(IReadOnlyList<string> EndedSessions, IReadOnlyList<string> RemovedObjects)
+{
+    public bool Nothing => EndedSessions.Count == 0 && RemovedObjects.Count == 0;
+}
+
+/// <summary>
+/// Reconciles the store with the kernel: `devshell gc`, and a cheap pass at the start of every launch.
+/// <list type="bullet">
+/// <item>A session whose PID 1 is gone is over: its parts are torn down and it is marked exited.</item>
+/// <item>A session whose launcher died (kill -9 at any phase) and that had not detached is orphaned: nobody will
+/// read its exit, so its env is killed and torn down.</item>
+/// <item>Any kernel object named after a session that is not active (a crash between "created" and "recorded")
+/// is removed by the part that owns that kind of object.</item>
+/// </list>
+/// </summary>
+public sealed class SessionReaper(DevShellStore store, Launcher launcher, IReadOnlyList<IEnvironmentPart> parts)
+{
+    public GcReport Collect()
+    {
+        var ended = new List<string>();
+        var removed = new List<string>();
+        var active = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var s in store.ListActiveSessions())
+        {
+            bool initAlive = s.InitPid is int pid && ProcessInfo.IsSameProcess(pid, s.InitStartTicks);
+            bool launcherAlive = s.LauncherPid is int lp && ProcessInfo.IsSameProcess(lp, s.LauncherStartTicks);
+            bool detached = s.LauncherPid is null;
+            if (launcherAlive || (detached && initAlive))
+            {
+                active.Add(s.Id);
+                continue;
+            }
+            string why = initAlive ? "its launcher died; the env was stopped" : s.State == SessionState.Starting ? "its launcher died while starting it" : "its processes have all exited";
+            Stop(s, SessionState.Exited, why);
+            ended.Add(s.Id);
+        }
+
+        foreach (var part in parts)
+        {
+            foreach (var id in part.FindSessions().ToList())
+            {
+                if (active.Contains(id)) continue;
+                if (part.Teardown(id)) removed.Add($"{part.Name} {id}");
+            }
+        }
+        string sessionsDir = Path.Combine(launcher.Paths.RunDir, "sessions");
+        if (Directory.Exists(sessionsDir))
+        {
+            foreach (var spec in Directory.EnumerateFiles(sessionsDir, "*.spec"))
+            {
+                if (active.Contains(Path.GetFileNameWithoutExtension(spec))) continue;
+                File.Delete(spec);
+                removed.Add($"spec {Path.GetFileNameWithoutExtension(spec)}");
+            }
+        }
+        if (ended.Count + removed.Count > 0)
+        {
+            store.AppendEvent(new EventRecord { Time = DateTime.UtcNow, Kind = EventKinds.Gc, Message = $"ended {ended.Count} session(s), removed {removed.Count} object(s)" });
+        }
+        return new GcReport(ended, removed);
+    }
+
+    /// <summary>Kills the env (SIGKILL to its PID 1 takes the whole PID namespace), tears it down and records why.</summary>
+    public void Stop(SessionRecord s, SessionState state, string why)
+    {
+        if (s.InitPid is int pid && ProcessInfo.IsSameProcess(pid, s.InitStartTicks))
+        {
+            _ = Sys.TryKill(pid, 9);
+            var deadline = Environment.TickCount64 + 3000;
+            while (ProcessInfo.IsSameProcess(pid, s.InitStartTicks) && Environment.TickCount64 < deadline)
+            {
+                if (IsZombie(pid)) break;
+                Thread.Sleep(10);
+            }
+        }
+        launcher.Teardown(s.Id);
+        s.State = state;
+        s.EndedAt = DateTime.UtcNow;
+        store.UpdateSession(s);
+        store.ReleaseIp(s.Id);
+        store.AppendEvent(new EventRecord { Time = DateTime.UtcNow, SessionId = s.Id, Profile = s.Profile, Kind = state == SessionState.Stopped ? EventKinds.Stopped : EventKinds.Gc, Message = why });
+    }
+
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            int close = stat.LastIndexOf(')');
+            return close > 0 && close + 2 < stat.Length && stat[close + 2] == 'Z';
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+}

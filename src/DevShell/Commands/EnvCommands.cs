@@ -1,0 +1,154 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using DevShell.Core.Sessions;
+using DevShell.Linux.Launch;
+
+namespace DevShell.Commands;
+
+/// <summary>devshell shell|run|attach|ps|stop|gc.</summary>
+public static class EnvCommands
+{
+    public static IEnumerable<Command> Build()
+    {
+        var profile = new Argument<string>("profile") { Description = "Profile name" };
+        var shell = new Command("shell", "Open an interactive shell in a new env of the profile") { profile };
+        shell.SetAction(r => Cli.Guard(() => Shell(r.GetValue(profile)!)));
+        yield return shell;
+
+        var runProfile = new Argument<string>("profile") { Description = "Profile name" };
+        var command = new Argument<string[]>("command") { Arity = ArgumentArity.ZeroOrMore, Description = "Command and arguments (after --); default: the profile's command" };
+        var failOnViolation = new Option<bool>("--fail-on-violation") { Description = $"Exit {ExitCodes.Violation} when a limit was violated, even if the command succeeded" };
+        var statusFile = new Option<string?>("--status-file") { Description = "Write a JSON verdict: exit code, signal, wall and CPU time, memory peak, OOM, violations" };
+        var run = new Command("run", "Run a command in a new env and pass its exit code through (for CI)") { runProfile, command, failOnViolation, statusFile };
+        run.SetAction(r => Cli.Guard(() => Run(r.GetValue(runProfile)!, r.GetValue(command) ?? [], r.GetValue(failOnViolation), r.GetValue(statusFile))));
+        yield return run;
+
+        var id = new Argument<string>("session") { Description = "Session id (see devshell ps)" };
+        var attachCommand = new Argument<string[]>("command") { Arity = ArgumentArity.ZeroOrMore, Description = "Command to run instead of the shell" };
+        var attach = new Command("attach", "Open a second shell inside a running env") { id, attachCommand };
+        attach.SetAction(r => Cli.Guard(() => Attach(r.GetValue(id)!, r.GetValue(attachCommand) ?? [])));
+        yield return attach;
+
+        var json = Cli.JsonOption();
+        var all = new Option<bool>("--all", "-a") { Description = "Include ended sessions" };
+        var ps = new Command("ps", "List running envs") { json, all };
+        ps.SetAction(r => Cli.Guard(() => Ps(r.GetValue(json), r.GetValue(all))));
+        yield return ps;
+
+        var stopIds = new Argument<string[]>("session") { Arity = ArgumentArity.ZeroOrMore, Description = "Session ids" };
+        var stopAll = new Option<bool>("--all") { Description = "Stop every running env" };
+        var stop = new Command("stop", "Stop envs: kill every process in them and remove what they own") { stopIds, stopAll };
+        stop.SetAction(r => Cli.Guard(() => Stop(r.GetValue(stopIds) ?? [], r.GetValue(stopAll))));
+        yield return stop;
+
+        var gc = new Command("gc", "Reconcile: end sessions whose env is gone, remove what crashed launchers left behind");
+        gc.SetAction(_ => Cli.Guard(Gc));
+        yield return gc;
+    }
+
+    private static int Shell(string profileName)
+    {
+        using var engine = new Engine();
+        var profile = engine.RequireProfile(profileName);
+        bool tty = PtyRelay.StdinIsTerminal;
+        using var watch = engine.Watch();
+        var outcome = engine.Launch(profile, new LaunchRequest { Interactive = true, Tty = tty });
+        foreach (var e in outcome.Errors) Console.Error.WriteLine($"devshell: {e}");
+        if (outcome.Lingering)
+        {
+            Console.Error.WriteLine($"devshell: env {outcome.SessionId} keeps running (background processes): `devshell attach {outcome.SessionId}` or `devshell stop {outcome.SessionId}`");
+        }
+        return outcome.ExitCode;
+    }
+
+    private static int Run(string profileName, string[] command, bool failOnViolation, string? statusFile)
+    {
+        using var engine = new Engine();
+        var profile = engine.RequireProfile(profileName);
+        if (command.Length == 0 && profile.Command is not { Count: > 0 })
+        {
+            throw new Core.Validation.DevShellInputException($"profile \"{profile.Name}\" has no default command: give one after --, e.g. devshell run {profile.Name} -- make test");
+        }
+        var started = DateTime.UtcNow;
+        using var watch = engine.Watch();
+        var outcome = engine.Launch(profile, new LaunchRequest { Command = command, Interactive = false, Tty = false });
+        var wall = DateTime.UtcNow - started;
+        foreach (var e in outcome.Errors) Console.Error.WriteLine($"devshell: {e}");
+        var violations = watch.Violations;
+        if (statusFile is not null) WriteVerdict(statusFile, outcome, wall, watch);
+        if (violations.Count > 0)
+        {
+            Console.Error.WriteLine($"devshell: {violations.Count} violation(s) in {outcome.SessionId}: {string.Join("; ", violations.Select(v => v.Describe()))}");
+        }
+        if (failOnViolation && violations.Count > 0 && outcome.ExitCode == 0) return ExitCodes.Violation;
+        return outcome.ExitCode;
+    }
+
+    private static void WriteVerdict(string path, LaunchOutcome outcome, TimeSpan wall, ViolationWatch watch)
+    {
+        var verdict = new
+        {
+            session = outcome.SessionId,
+            exit_code = outcome.ExitCode,
+            signal = outcome.ExitCode > 128 ? outcome.ExitCode - 128 : (int?)null,
+            wall_ms = Math.Round(wall.TotalMilliseconds, 1),
+            cpu_ms = watch.Last?.Usage.CpuUsageNs is long ns ? Math.Round(ns / 1e6, 1) : (double?)null,
+            memory_peak_bytes = watch.MemoryPeakBytes,
+            oom_killed = watch.Violations.Any(v => v.Kind == Linux.Cgroups.ViolationKind.OomKill),
+            violations = watch.Violations.Select(v => new { kind = v.Kind, value = v.Value, limit = v.Limit, message = v.Describe() }),
+            errors = outcome.Errors,
+        };
+        File.WriteAllText(path, JsonSerializer.Serialize(verdict, CliJson.Options) + "\n");
+    }
+
+    private static int Attach(string id, string[] command)
+    {
+        using var engine = new Engine();
+        return engine.Attach(id, command, PtyRelay.StdinIsTerminal);
+    }
+
+    private static int Ps(bool json, bool all)
+    {
+        using var engine = new Engine();
+        engine.Reconcile();
+        var sessions = all ? engine.Store.ListSessions() : engine.Store.ListActiveSessions();
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(sessions, CliJson.Options));
+            return ExitCodes.Ok;
+        }
+        Console.WriteLine($"{"SESSION",-9} {"PROFILE",-18} {"STATE",-8} {"PID",-8} {"IP",-15} {"UPTIME",-9} COMMAND");
+        foreach (var s in sessions)
+        {
+            var up = (s.EndedAt ?? DateTime.UtcNow) - s.StartedAt;
+            Console.WriteLine($"{s.Id,-9} {s.Profile,-18} {s.State.ToString().ToLowerInvariant(),-8} {s.InitPid?.ToString(CultureInfo.InvariantCulture) ?? "-",-8} {s.Ip ?? "-",-15} {FormatUptime(up),-9} {(s.Command.Count == 0 ? "(shell)" : string.Join(' ', s.Command))}");
+        }
+        return ExitCodes.Ok;
+    }
+
+    public static string FormatUptime(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m{t.Seconds:00}s" : $"{(int)t.TotalSeconds}s";
+
+    private static int Stop(string[] ids, bool all)
+    {
+        using var engine = new Engine();
+        var targets = all ? engine.Store.ListActiveSessions().Select(s => s.Id).ToArray() : ids;
+        if (targets.Length == 0) throw new Core.Validation.DevShellInputException("name a session to stop (see devshell ps), or use --all");
+        foreach (var id in targets)
+        {
+            engine.Stop(id);
+            Console.WriteLine($"stopped {id}");
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static int Gc()
+    {
+        using var engine = new Engine();
+        var report = engine.Reconcile();
+        if (report.Nothing) Console.WriteLine("nothing to collect");
+        foreach (var s in report.EndedSessions) Console.WriteLine($"ended session {s}");
+        foreach (var o in report.RemovedObjects) Console.WriteLine($"removed {o}");
+        return ExitCodes.Ok;
+    }
+}

