@@ -266,11 +266,13 @@ public sealed record CgroupHostInfo(
     IReadOnlyList<string> Notes)
 {
     /// <summary>The driver for this host.</summary>
+    /// <param name="parentName">The DevShell parent group.</param>
+    /// <param name="procRoot">Where proc is mounted (the v1 driver reads &lt;procRoot&gt;/swaps).</param>
     /// <exception cref="CgroupException">No cgroup mount was found.</exception>
-    public ICgroupDriver CreateDriver(string parentName = "devshell") => Version switch
+    public ICgroupDriver CreateDriver(string parentName = "devshell", string procRoot = "/proc") => Version switch
     {
         CgroupVersion.V2 => new CgroupV2Driver(V2MountPoint!, parentName),
-        CgroupVersion.V1 => new CgroupV1Driver(V1Mounts, parentName),
+        CgroupVersion.V1 => new CgroupV1Driver(V1Mounts, parentName, procRoot),
         _ => throw new CgroupException("no cgroup file system is mounted, so DevShell cannot apply limits or measure usage; mount cgroup2 at /sys/fs/cgroup (or the v1 hierarchies) and run \"devshell doctor\""),
     };
 

@@ -14,7 +14,7 @@ namespace DevShell.Linux.Cgroups;
 /// <param name="IoBytes">Bytes read plus written (v1 blkio.throttle.io_service_bytes; v2 io.stat rbytes+wbytes).</param>
 /// <param name="CpuLimitMillicores">The CPU quota in millicores (null = unlimited).</param>
 /// <param name="OomKills">Processes killed by the OOM killer (v1 memory.oom_control oom_kill; v2 memory.events oom_kill).</param>
-/// <param name="MemoryLimitHits">Times usage hit the limit (v1 memory.failcnt; v2 memory.events max).</param>
+/// <param name="MemoryLimitHits">Times usage hit the limit (v1 memory.failcnt + memory.memsw.failcnt; v2 memory.events max).</param>
 /// <param name="PidsLimitHits">Forks refused by pids.max (pids.events max).</param>
 /// <param name="CpuPeriods">Enforcement periods elapsed (cpu.stat nr_periods).</param>
 /// <param name="CpuThrottledPeriods">Periods in which the group was throttled (cpu.stat nr_throttled).</param>

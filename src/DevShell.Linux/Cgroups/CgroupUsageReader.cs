@@ -53,6 +53,7 @@ public sealed class CgroupUsageReader : IDisposable
             Set(Source.MemPeak, memory, "memory.max_usage_in_bytes");
             Set(Source.MemLimit, memory, "memory.limit_in_bytes");
             Set(Source.MemFailcnt, memory, "memory.failcnt");
+            Set(Source.MemswFailcnt, memory, "memory.memsw.failcnt");
             Set(Source.MemOomControl, memory, "memory.oom_control");
             Set(Source.PidsCurrent, pids, "pids.current");
             Set(Source.PidsMax, pids, "pids.max");
@@ -78,6 +79,7 @@ public sealed class CgroupUsageReader : IDisposable
         MemLimit,
         MemEvents,
         MemFailcnt,
+        MemswFailcnt,
         MemOomControl,
         PidsCurrent,
         PidsMax,
@@ -174,6 +176,13 @@ public sealed class CgroupUsageReader : IDisposable
         if (Read(Source.MemFailcnt, ref ok, ref gone, out s))
         {
             memHits = CgroupText.ParseSingle(s);
+        }
+
+        // With a memory+swap limit the kernel charges memsw first; a charge refused there counts only in
+        // memory.memsw.failcnt (memory.failcnt stays 0 when both limits are equal). Together they are the hits.
+        if (Read(Source.MemswFailcnt, ref ok, ref gone, out s) && CgroupText.ParseSingle(s) is { } memswHits)
+        {
+            memHits = (memHits ?? 0) + memswHits;
         }
 
         if (Read(Source.MemOomControl, ref ok, ref gone, out s))

@@ -12,21 +12,24 @@ public sealed class CgroupV1Driver : CgroupDriverBase
     internal static readonly string[] Controllers = ["cpu", "cpuacct", "memory", "pids", "blkio"];
 
     private readonly Dictionary<string, string> _mounts;
+    private readonly string _procRoot;
 
     /// <param name="controllerMounts">
     /// Controller name to the mount point of its hierarchy, e.g. memory → /sys/fs/cgroup/memory; co-mounted
     /// controllers map to the same directory. Missing controllers are simply not used.
     /// </param>
     /// <param name="parentName">The DevShell parent group under each hierarchy root.</param>
-    public CgroupV1Driver(IReadOnlyDictionary<string, string> controllerMounts, string parentName = "devshell")
-        : this(controllerMounts, parentName, LinuxCgroupSyscalls.Instance)
+    /// <param name="procRoot">Where proc is mounted (&lt;procRoot&gt;/swaps says whether swap is active).</param>
+    public CgroupV1Driver(IReadOnlyDictionary<string, string> controllerMounts, string parentName = "devshell", string procRoot = "/proc")
+        : this(controllerMounts, parentName, LinuxCgroupSyscalls.Instance, procRoot)
     {
     }
 
-    internal CgroupV1Driver(IReadOnlyDictionary<string, string> controllerMounts, string parentName, ICgroupSyscalls sys)
+    internal CgroupV1Driver(IReadOnlyDictionary<string, string> controllerMounts, string parentName, ICgroupSyscalls sys, string procRoot = "/proc")
         : base(parentName, sys)
     {
         ArgumentNullException.ThrowIfNull(controllerMounts);
+        _procRoot = procRoot;
         _mounts = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string c in Controllers)
         {
@@ -117,6 +120,12 @@ public sealed class CgroupV1Driver : CgroupDriverBase
                 {
                     notes.Add("swap limit skipped: memory.memsw.limit_in_bytes is missing (swap accounting is off; boot with swapaccount=1 to enforce it)");
                 }
+                else if (swap == 0 && !SwapIsActive())
+                {
+                    // Without swap, memory+swap = memory and the limit adds nothing, but it costs the memory_max
+                    // signal: the kernel charges memsw first and (since Linux 6.16) counts no memsw.failcnt.
+                    notes.Add("swap limit not written: no swap is active on this host, so memory.limit_in_bytes alone holds (swapon later would let the environment swap)");
+                }
                 else
                 {
                     WriteValue(memory, "memory.memsw.limit_in_bytes", (mem + swap).ToString(CultureInfo.InvariantCulture), name);
@@ -155,6 +164,13 @@ public sealed class CgroupV1Driver : CgroupDriverBase
                 notes.Add("io weight skipped: neither blkio.weight nor blkio.bfq.weight exists (the disks' IO scheduler has no weights, e.g. mq-deadline without bfq)");
             }
         }
+    }
+
+    /// <summary>Whether &lt;proc&gt;/swaps lists a swap area (true when it cannot be read: assume the worst).</summary>
+    private bool SwapIsActive()
+    {
+        string? swaps = Sys.TryReadFile(Path.Join(_procRoot, "swaps"));
+        return swaps is null || swaps.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length > 1;
     }
 
     private void RequireControllers(string name, CgroupLimits limits)

@@ -58,6 +58,21 @@ public sealed class CgroupV1DriverTests : IDisposable
     }
 
     [Fact]
+    public void Without_active_swap_a_zero_swap_limit_leaves_memsw_alone_and_says_why()
+    {
+        _tree.NoSwap = true;
+
+        CgroupHandle h = _tree.V1Driver().Create("web", new CgroupLimits(MemoryBytes: 32L << 20, SwapBytes: 0));
+        CgroupHandle more = _tree.V1Driver().Create("more", new CgroupLimits(MemoryBytes: 32L << 20, SwapBytes: 1L << 20));
+
+        Assert.Equal("33554432", _tree.Read("memory/devshell/web/memory.limit_in_bytes"));
+        Assert.Equal(V1Formats.Unlimited, _tree.Read("memory/devshell/web/memory.memsw.limit_in_bytes"));
+        Assert.Contains(h.Notes, n => n.Contains("no swap is active", StringComparison.Ordinal));
+        Assert.Equal("34603008", _tree.Read("memory/devshell/more/memory.memsw.limit_in_bytes"));
+        Assert.Empty(more.Notes);
+    }
+
+    [Fact]
     public void Blkio_weight_is_preferred_and_a_host_without_weights_gets_a_note()
     {
         _tree.ExtraFiles["blkio.weight"] = "500\n";
@@ -158,6 +173,7 @@ public sealed class CgroupV1DriverTests : IDisposable
         _tree.Set(Path.Combine(Group("memory", "web"), "memory.usage_in_bytes"), "33464320\n");
         _tree.Set(Path.Combine(Group("memory", "web"), "memory.max_usage_in_bytes"), "33554432\n");
         _tree.Set(Path.Combine(Group("memory", "web"), "memory.failcnt"), "1387\n");
+        _tree.Set(Path.Combine(Group("memory", "web"), "memory.memsw.failcnt"), "13\n");
         _tree.Set(Path.Combine(Group("memory", "web"), "memory.oom_control"), V1Formats.OomControlAfterOom);
         _tree.Set(Path.Combine(Group("pids", "web"), "pids.current"), "16\n");
         _tree.Set(Path.Combine(Group("pids", "web"), "pids.events"), "max 84\n");
@@ -173,7 +189,7 @@ public sealed class CgroupV1DriverTests : IDisposable
         Assert.Equal(33464320, u.MemoryCurrentBytes);
         Assert.Equal(33554432, u.MemoryPeakBytes);
         Assert.Equal(32L << 20, u.MemoryLimitBytes);
-        Assert.Equal(1387, u.MemoryLimitHits);
+        Assert.Equal(1387 + 13, u.MemoryLimitHits); // memory and memory+swap refusals
         Assert.Equal(3, u.OomKills);
         Assert.Equal(16, u.PidsCurrent);
         Assert.Equal(16, u.PidsLimit);

@@ -97,7 +97,24 @@ internal sealed class FixtureCgroupTree : ICgroupSyscalls, IDisposable
 
     public CgroupV2Driver V2Driver(string parent = "devshell") => new(V2Mount, parent, this);
 
-    public CgroupV1Driver V1Driver(string parent = "devshell") => new(V1Mounts, parent, this);
+    public CgroupV1Driver V1Driver(string parent = "devshell") => new(V1Mounts, parent, this, ProcRoot);
+
+    /// <summary>A proc tree beside the cgroups; its swaps lists one active swap area unless <see cref="NoSwap"/>.</summary>
+    public string ProcRoot
+    {
+        get
+        {
+            string proc = Path.Combine(Root, "proc");
+            Directory.CreateDirectory(proc);
+            File.WriteAllText(
+                Path.Combine(proc, "swaps"),
+                "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n" + (NoSwap ? "" : "/dev/vda2                               partition\t2097148\t\t0\t\t-2\n"));
+            return proc;
+        }
+    }
+
+    /// <summary>The fixture host has no active swap.</summary>
+    public bool NoSwap { get; set; }
 
     /// <summary>Reads a file of the tree, relative to <see cref="Root"/>.</summary>
     public string Read(string relative) => File.ReadAllText(Path.Combine(Root, relative));
@@ -342,6 +359,7 @@ internal sealed class FixtureCgroupTree : ICgroupSyscalls, IDisposable
                     Put(dir, "memory.limit_in_bytes", "9223372036854771712\n");
                     Put(dir, "memory.memsw.limit_in_bytes", "9223372036854771712\n");
                     Put(dir, "memory.failcnt", "0\n");
+                    Put(dir, "memory.memsw.failcnt", "0\n");
                     Put(dir, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n");
                     break;
                 case "pids":
