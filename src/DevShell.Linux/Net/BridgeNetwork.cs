@@ -21,7 +21,8 @@ public sealed record VethAttachment(string SessionId, string HostInterface, stri
 /// <para>
 /// Env-to-env traffic is ROUTED through the host, not bridged: every env port is an isolated bridge port
 /// (IFLA_BRPORT_ISOLATED), so envs cannot reach each other at layer 2, and the bridge answers ARP for the whole
-/// subnet with its own MAC (proxy_arp_pvlan). A packet from env A to env B therefore goes A -> bridge (gateway) ->
+/// subnet with its own MAC (proxy_arp_pvlan; proxy_delay 0, else the kernel delays each proxied ARP reply by up
+/// to 0.8 s). A packet from env A to env B therefore goes A -> bridge (gateway) ->
 /// IP forwarding -> bridge -> B, and crosses the inet forward hook with conntrack, so one nftables table filters
 /// env-to-env, env-to-world and env-to-host traffic alike. The alternatives were rejected: br_netfilter is a
 /// host-global switch (it changes Docker's and libvirt's bridges too) and is a module that may be absent; a bridge
@@ -142,9 +143,10 @@ public sealed class BridgeNetwork
             changes.Add("net.ipv4.ip_forward: 0 -> 1 (envs reach the network through the host)");
         }
 
-        Tune(changes, "proxy_arp_pvlan", 1);
-        Tune(changes, "route_localnet", 1);
-        Tune(changes, "send_redirects", 0);
+        Tune(changes, "conf", "proxy_arp_pvlan", 1);
+        Tune(changes, "neigh", "proxy_delay", 0);
+        Tune(changes, "conf", "route_localnet", 1);
+        Tune(changes, "conf", "send_redirects", 0);
         return new BridgeStatus(BridgeName, link.Index, Subnet, Gateway, created, changes);
     }
 
@@ -221,11 +223,11 @@ public sealed class BridgeNetwork
         return netlink.TryDeleteLink(BridgeName);
     }
 
-    private void Tune(List<string> changes, string key, int value)
+    private void Tune(List<string> changes, string group, string key, int value)
     {
-        if (_sysctl.EnsureInterface(BridgeName, key, value))
+        if (_sysctl.Ensure($"net/ipv4/{group}/{BridgeName}/{key}", value.ToString(System.Globalization.CultureInfo.InvariantCulture)))
         {
-            changes.Add($"net.ipv4.conf.{BridgeName}.{key} = {value}");
+            changes.Add($"net.ipv4.{group}.{BridgeName}.{key} = {value}");
         }
     }
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace DevShell.Linux.Net;
 
 /// <summary>
@@ -44,7 +42,4 @@ public sealed class Sysctl(string root = "/proc/sys")
     /// <summary>Turns net.ipv4.ip_forward on; returns true if it was off (the caller reports it).</summary>
     public bool EnableIpForward() => Ensure("net/ipv4/ip_forward", "1");
 
-    /// <summary>Writes net.ipv4.conf.<paramref name="ifName"/>.<paramref name="key"/>.</summary>
-    public bool EnsureInterface(string ifName, string key, int value) =>
-        Ensure($"net/ipv4/conf/{ifName}/{key}", value.ToString(CultureInfo.InvariantCulture));
 }

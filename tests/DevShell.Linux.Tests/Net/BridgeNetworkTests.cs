@@ -175,7 +175,8 @@ public sealed class BridgeNetworkTests(ITestOutputHelper output)
         var lab = new NetLab(output);
         lab.Up();
         LabEnv a = lab.AddEnv(2, s => s with { Ports = [new PortMapping(20000 + Random.Shared.Next(20000), 80, Protocol.Tcp)] });
-        lab.AddEnv(3);
+        lab.AddEnv(3, s => s with { Egress = Linux.Net.Nft.EgressPolicy.None });
+        lab.AddOutside();
         lab.StartServer(a, a.Ip, 80);
         lab.Dispose();
 

@@ -132,6 +132,69 @@ public sealed class FirewallTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Egress_to_other_networks_is_masqueraded_to_the_host_address()
+    {
+        if (!Ready())
+        {
+            return;
+        }
+
+        using var lab = new NetLab(output);
+        lab.Up();
+        OutsideNet outside = lab.AddOutside();
+        LabEnv env = lab.AddEnv(2);
+        lab.StartServer(outside.NetnsPath, outside.Ip, echoPeer: true, 8443);
+
+        // The outside host sees the host's address on that link, not the env's.
+        Assert.Equal(Ipv4.Format(outside.HostIp), NetLab.TryConnect(env, outside.Ip, 8443));
+    }
+
+    [Fact]
+    public void Allow_list_cidr_reaches_the_outside_and_none_does_not()
+    {
+        if (!Ready())
+        {
+            return;
+        }
+
+        using var lab = new NetLab(output);
+        lab.Up();
+        OutsideNet outside = lab.AddOutside();
+        LabEnv allowed = lab.AddEnv(2, s => s with
+        {
+            Egress = EgressPolicy.Allow,
+            Allow = [Rule($"{Ipv4.Format(outside.Ip & 0xffffff00)}/24:8443")],
+        });
+        LabEnv closed = lab.AddEnv(3, s => s with { Egress = EgressPolicy.None });
+        lab.StartServer(outside.NetnsPath, outside.Ip, echoPeer: false, 8443, 8444);
+
+        Assert.Equal("8443", NetLab.TryConnect(allowed, outside.Ip, 8443));
+        Assert.Null(NetLab.TryConnect(allowed, outside.Ip, 8444, timeoutMs: 1000));
+        Assert.Null(NetLab.TryConnect(closed, outside.Ip, 8443, timeoutMs: 1000));
+    }
+
+    [Fact]
+    public void Outside_hosts_cannot_open_connections_into_envs()
+    {
+        if (!Ready())
+        {
+            return;
+        }
+
+        using var lab = new NetLab(output);
+        lab.Up();
+        OutsideNet outside = lab.AddOutside();
+        lab.RouteOutsideToEnvs(outside);
+        LabEnv env = lab.AddEnv(2);
+        lab.StartServer(env, env.Ip, 8080);
+        var from = new LabEnv("outside", outside.NetnsPath, outside.Ip);
+
+        Assert.Null(NetLab.TryConnect(from, env.Ip, 8080, timeoutMs: 1000));
+        Assert.True(lab.Firewall.ReadCounters()[NftRuleset.InboundCounter] > 0);
+        Assert.Equal("8080", NetLab.TryConnect(null, env.Ip, 8080)); // the host itself may connect
+    }
+
+    [Fact]
     public void Published_port_answers_on_host_loopback()
     {
         if (!Ready())

@@ -20,16 +20,16 @@ internal sealed class NetLab : IDisposable
 {
     private const string ServerScript = """
         import socket, sys, threading
-        ip = sys.argv[1]
+        ip, echo_peer = sys.argv[1], sys.argv[2] == "peer"
         def serve(s, port):
             while True:
-                c, _ = s.accept()
+                c, addr = s.accept()
                 try:
-                    c.sendall(("%d\n" % port).encode())
+                    c.sendall(((addr[0] if echo_peer else str(port)) + "\n").encode())
                 finally:
                     c.close()
         socks = []
-        for p in sys.argv[2:]:
+        for p in sys.argv[3:]:
             s = socket.socket()
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind((ip, int(p)))
@@ -44,6 +44,7 @@ internal sealed class NetLab : IDisposable
     private readonly ITestOutputHelper _output;
     private readonly List<Process> _servers = [];
     private readonly List<LabEnv> _envs = [];
+    private readonly List<OutsideNet> _outsides = [];
     private readonly Sysctl _sysctl = new();
     private readonly string? _ipForwardBefore;
 
@@ -96,7 +97,11 @@ internal sealed class NetLab : IDisposable
 
     /// <summary>Starts a TCP server replying "&lt;port&gt;\n" on each port, bound to <paramref name="ip"/>, in
     /// <paramref name="env"/>'s namespace (or on the host when null).</summary>
-    public void StartServer(LabEnv? env, uint ip, params int[] ports)
+    public void StartServer(LabEnv? env, uint ip, params int[] ports) => StartServer(env?.NetnsPath, ip, echoPeer: false, ports);
+
+    /// <summary>Like <see cref="StartServer(LabEnv?, uint, int[])"/>, in any namespace; with
+    /// <paramref name="echoPeer"/> the reply is the client's address as the server sees it.</summary>
+    public void StartServer(string? netnsPath, uint ip, bool echoPeer, params int[] ports)
     {
         var psi = new ProcessStartInfo("timeout")
         {
@@ -105,16 +110,17 @@ internal sealed class NetLab : IDisposable
             RedirectStandardError = true,
         };
         psi.ArgumentList.Add("120");
-        if (env is not null)
+        if (netnsPath is not null)
         {
             psi.ArgumentList.Add("nsenter");
-            psi.ArgumentList.Add($"--net={env.NetnsPath}");
+            psi.ArgumentList.Add($"--net={netnsPath}");
         }
 
         psi.ArgumentList.Add("python3");
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(ServerScript);
         psi.ArgumentList.Add(Ipv4.Format(ip));
+        psi.ArgumentList.Add(echoPeer ? "peer" : "port");
         foreach (int p in ports)
         {
             psi.ArgumentList.Add(p.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -127,6 +133,44 @@ internal sealed class NetLab : IDisposable
         {
             throw new InvalidOperationException($"test server did not start: {process.StandardError.ReadToEnd()}");
         }
+    }
+
+    /// <summary>
+    /// A stand-in for "the outside world" that is still a namespace this test owns: netns "o&lt;hex&gt;" joined to the
+    /// host by its own veth (not on the bridge), 10.251.N.0/24 with the host at .1 and the outside at .2. Traffic
+    /// from envs to it is routed out of a non-bridge interface, so it is masqueraded like real egress.
+    /// </summary>
+    public OutsideNet AddOutside()
+    {
+        string id = "o" + NetTestNames.Hex();
+        string path = Netns.Create(id);
+        string hostIf = "dso" + NetTestNames.Hex();
+        uint net = Ipv4Cidr.Parse($"10.251.{Random.Shared.Next(1, 255)}.0/24").Network;
+        var outside = new OutsideNet(id, path, hostIf, net + 1, net + 2);
+        _outsides.Add(outside);
+        using (var netlink = Netlink.Open())
+        {
+            netlink.CreateVethPair(hostIf, "eth0", path);
+            netlink.AddIPv4Address(hostIf, outside.HostIp, 24);
+            netlink.SetUp(hostIf);
+        }
+
+        using var inside = Netlink.OpenInNetns(path);
+        inside.AddIPv4Address("eth0", outside.Ip, 24);
+        inside.SetUp("eth0");
+        return outside;
+    }
+
+    /// <summary>Gives the outside namespace a route to the env subnet via the host (for inbound tests).</summary>
+    public void RouteOutsideToEnvs(OutsideNet outside) =>
+        RunChecked("nsenter", $"--net={outside.NetnsPath}", "ip", "route", "add", Subnet.ToString(), "via", Ipv4.Format(outside.HostIp));
+
+    private static void RunChecked(string file, params string[] args)
+    {
+        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true })!;
+        string error = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(10_000), $"{file} timed out");
+        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: {error}");
     }
 
     /// <summary>Connects from inside <paramref name="from"/> (or the host when null); the server's reply or null.</summary>
@@ -194,6 +238,16 @@ internal sealed class NetLab : IDisposable
             Try($"delete netns {env.Id}", () => Netns.Delete(env.Id));
         }
 
+        foreach (OutsideNet outside in _outsides)
+        {
+            Try($"delete {outside.HostInterface}", () =>
+            {
+                using var netlink = Netlink.Open();
+                netlink.TryDeleteLink(outside.HostInterface);
+            });
+            Try($"delete netns {outside.Id}", () => Netns.Delete(outside.Id));
+        }
+
         Try("nft down", Firewall.Down);
         Try("delete bridge", () => Network.DeleteBridge());
         Try("release netns dir", () =>
@@ -226,6 +280,11 @@ internal sealed class NetLab : IDisposable
             Assert.Null(netlink.TryGetLink(BridgeNetwork.HostInterfaceName(env.Id)));
         }
 
+        foreach (OutsideNet outside in _outsides)
+        {
+            Assert.Null(netlink.TryGetLink(outside.HostInterface));
+        }
+
         Assert.False(Directory.Exists(Netns.Directory), $"{Netns.Directory} still exists");
         Assert.False(Firewall.Exists(), $"nft table {Firewall.Config.TableName} still exists");
     }
@@ -238,3 +297,6 @@ internal sealed record LabEnv(string Id, string NetnsPath, uint Ip)
 {
     public EnvFirewallSpec Spec { get; set; } = new(Id, Ip);
 }
+
+/// <summary>The test's stand-in for the outside world (see <see cref="NetLab.AddOutside"/>).</summary>
+internal sealed record OutsideNet(string Id, string NetnsPath, string HostInterface, uint HostIp, uint Ip);
