@@ -33,8 +33,26 @@ internal static class Mounts
             Sys.SetReadOnly("/dev", readOnly: false, recursive: true, "readonly");
         }
 
-        var masks = new List<MountOp>();
+        // Pin every bind source before the first mount: a source under /tmp (or under any later target) would
+        // otherwise be hidden by the mounts that come before it. /proc/self/fd/N binds the pinned object.
+        var pinned = new List<int>();
+        var ops = new List<MountOp>(spec.Mounts.Count);
         foreach (var m in spec.Mounts)
+        {
+            if (m.Kind == "bind" && m.Source is not null)
+            {
+                int fd = Sys.Open(m.Source, K.O_PATH | K.O_CLOEXEC, "mount");
+                pinned.Add(fd);
+                ops.Add(m with { Source = $"/proc/self/fd/{fd}" });
+            }
+            else
+            {
+                ops.Add(m);
+            }
+        }
+
+        var masks = new List<MountOp>();
+        foreach (var m in ops)
         {
             if (m.Kind == "mask")
             {
@@ -44,6 +62,7 @@ internal static class Mounts
             Apply(m, root);
         }
         foreach (var m in masks) Mask(root + m.Target);
+        foreach (var fd in pinned) Libc.close(fd);
 
         if (root.Length > 0) PivotInto(root);
     }
@@ -54,7 +73,7 @@ internal static class Mounts
         switch (m.Kind)
         {
             case "bind":
-                Sys.Mount(m.Source, target, null, K.MS_BIND | K.MS_REC, null, "mount", $"binding {m.Source} at {m.Target}");
+                Sys.Mount(m.Source, target, null, K.MS_BIND | K.MS_REC, null, "mount", $"binding onto {m.Target}");
                 // A bind copies the flags of the mount it comes from: set read-only or read-write explicitly.
                 Sys.SetReadOnly(target, m.ReadOnly, recursive: m.ReadOnly, "mount");
                 break;

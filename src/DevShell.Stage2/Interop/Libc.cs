@@ -125,7 +125,7 @@ internal static unsafe partial class Libc
 internal static class K
 {
     // open(2)
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CLOEXEC = 0x80000;
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CLOEXEC = 0x80000, O_PATH = 0x200000;
     public const int F_SETFD = 2, FD_CLOEXEC = 1;
 
     // namespaces
