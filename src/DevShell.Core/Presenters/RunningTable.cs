@@ -39,6 +39,12 @@ public sealed record RunningLayout(IReadOnlyList<RunningColumn> Columns, int Spa
     public IReadOnlyList<string> Headers => Columns.Select(RunningTable.Header).ToList();
 }
 
+/// <summary>The running table as drawn: the layout that fits, its rows, and the columns left out for lack of width.</summary>
+/// <param name="Layout">Columns shown and chart sizes.</param>
+/// <param name="Rows">One row per session, cells in <see cref="RunningLayout.Columns"/> order.</param>
+/// <param name="Hidden">Columns that did not fit, in the order they were dropped.</param>
+public sealed record RunningTableModel(RunningLayout Layout, IReadOnlyList<RunningRow> Rows, IReadOnlyList<RunningColumn> Hidden);
+
 /// <summary>One row: the session it stands for, its cell texts (in layout order) and levels for colouring.</summary>
 /// <param name="SessionId">The session.</param>
 /// <param name="Profile">Its profile.</param>
@@ -74,8 +80,68 @@ public static class RunningTable
             >= 160 => new RunningLayout(all, 20, 24, 24),
             >= 130 => new RunningLayout(all, 12, 20, 20),
             >= 100 => new RunningLayout(all, 8, 14, 16),
-            _ => new RunningLayout(all, 5, 10, 12),
+            _ => new RunningLayout(all, 4, 10, 12),
         };
+    }
+
+    /// <summary>The order in which columns give way when the table is too narrow: network first, then IP, then uptime.</summary>
+    public static IReadOnlyList<RunningColumn> DropOrder { get; } = [RunningColumn.Net, RunningColumn.Ip, RunningColumn.Uptime, RunningColumn.Pids];
+
+    /// <summary>
+    /// Builds the table for a width of <paramref name="width"/> cells: rows as in <see cref="Build(IReadOnlyList{TuiSession}, UsageHistory, RunningLayout, DateTimeOffset, int, IReadOnlySet{string}?)"/>,
+    /// then, while the widest cell of every column plus one space between columns exceeds the width, drops columns in
+    /// <see cref="DropOrder"/>. Session, profile, CPU and memory always stay.
+    /// </summary>
+    public static RunningTableModel Build(
+        IReadOnlyList<TuiSession> sessions,
+        UsageHistory history,
+        int width,
+        DateTimeOffset now,
+        int hostCores,
+        IReadOnlySet<string>? freshViolations = null)
+    {
+        var layout = LayoutFor(width);
+        var rows = Build(sessions, history, layout, now, hostCores, freshViolations);
+        var hidden = new List<RunningColumn>();
+        foreach (var drop in DropOrder)
+        {
+            if (NeededWidth(layout, rows) <= width)
+            {
+                break;
+            }
+
+            var index = layout.Columns.ToList().IndexOf(drop);
+            if (index < 0)
+            {
+                continue;
+            }
+
+            hidden.Add(drop);
+            layout = layout with { Columns = layout.Columns.Where((_, i) => i != index).ToList() };
+            rows = rows.Select(r => r with { Cells = r.Cells.Where((_, i) => i != index).ToList() }).ToList();
+        }
+
+        return new RunningTableModel(layout, rows, hidden);
+    }
+
+    /// <summary>The width the table needs: the widest cell (or header) of each column, plus one space between columns.</summary>
+    public static int NeededWidth(RunningLayout layout, IReadOnlyList<RunningRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(rows);
+        var total = 0;
+        for (var c = 0; c < layout.Columns.Count; c++)
+        {
+            var widest = Header(layout.Columns[c]).Length;
+            foreach (var row in rows)
+            {
+                widest = Math.Max(widest, row.Cells[c].Length);
+            }
+
+            total += widest + (c > 0 ? 1 : 0);
+        }
+
+        return total;
     }
 
     /// <summary>The header of a column.</summary>
@@ -88,7 +154,7 @@ public static class RunningTable
         RunningColumn.Cpu => "CPU",
         RunningColumn.Memory => "MEM",
         RunningColumn.Pids => "PIDS",
-        RunningColumn.Net => "NET ↓/↑",
+        RunningColumn.Net => "NET/s ↓/↑",
         _ => column.ToString(),
     };
 
@@ -165,10 +231,10 @@ public static class RunningTable
                 return TuiFormat.MemoryOfLimit(usage.Latest.MemoryBytes, s.MemoryLimitBytes) + " " + Sparkline.Render(usage.MemoryBytes, layout.SparkWidth, memoryScale);
             case RunningColumn.Pids:
                 return usage is null
-                    ? (s.PidsLimit is { } pl ? "-/" + pl : TuiFormat.Missing)
+                    ? (s.PidsLimit is { } pl ? "-/" + pl.ToString(System.Globalization.CultureInfo.InvariantCulture) : TuiFormat.Missing)
                     : TuiFormat.CountOfLimit(usage.Latest.Pids, s.PidsLimit);
             case RunningColumn.Net:
-                return usage is null ? TuiFormat.Missing : TuiFormat.Rate(usage.RxBytesPerSecond) + " " + TuiFormat.Rate(usage.TxBytesPerSecond);
+                return usage is null ? TuiFormat.Missing : TuiFormat.RatePair(usage.RxBytesPerSecond, usage.TxBytesPerSecond);
             default:
                 return "";
         }

@@ -38,6 +38,14 @@ public static class TuiFormat
         return Size.FormatRate(Math.Max(0, rate));
     }
 
+    /// <summary>Two rates per second without the unit, for a column headed "/s": "87.1K/19.6K"; "-" for an unknown side.</summary>
+    public static string RatePair(double? first, double? second)
+    {
+        static string One(double? r) =>
+            r is { } v && !double.IsNaN(v) && !double.IsInfinity(v) ? Size.Format((long)Math.Round(Math.Clamp(v, 0, long.MaxValue))) : Missing;
+        return One(first) + "/" + One(second);
+    }
+
     /// <summary>
     /// A percentage: one decimal below 10 ("3.4%"), whole above ("34%", "250%"); "-" for NaN.
     /// Negative values (counter glitches) show as 0%.
