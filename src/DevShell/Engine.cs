@@ -46,7 +46,10 @@ public sealed class Engine : IDisposable
 
     private CgroupPart? _cgroupPart;
 
-    public CgroupPart CgroupPart => _cgroupPart ??= new CgroupPart(CgroupHost.CreateDriver());
+    /// <summary>The cgroup parent group; DEVSHELL_CGROUP_PARENT lets tests keep theirs apart from real sessions.</summary>
+    public string CgroupParent => Environment.TryGetValue("DEVSHELL_CGROUP_PARENT", out var p) && !string.IsNullOrEmpty(p) ? p : "devshell";
+
+    public CgroupPart CgroupPart => _cgroupPart ??= new CgroupPart(CgroupHost.CreateDriver(CgroupParent));
 
     private List<IEnvironmentPart> Parts() => [new HomePart(Location.DataDirectory), CgroupPart];
 

@@ -173,8 +173,14 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             return new LaunchOutcome(env.SessionId, code, true, status.Errors, phases);
         }
 
-        int launcherCode = Spawner.Wait(launcher);
-        if (code < 0) code = launcherCode;
+        _ = Spawner.Wait(launcher);
+        if (code < 0)
+        {
+            // PID 1 ended without reporting: it was SIGKILLed (devshell stop, or from outside). util-linux unshare
+            // then exits 1 ("sigprocmask unblock failed") instead of re-raising SIGKILL, so report it as the kill.
+            code = 128 + 9;
+            status.Errors.Add("the env was killed (devshell stop, or its PID 1 was killed from outside)");
+        }
         Teardown(env.SessionId, parts);
         mark("teardown");
         journal.Ended(env.SessionId, "exited", code, null);

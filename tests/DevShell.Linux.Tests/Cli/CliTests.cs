@@ -1,0 +1,132 @@
+using System.Text.Json;
+using DevShell.Linux.Tests.Support;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DevShell.Linux.Tests.Cli;
+
+/// <summary>The devshell binary as a user and a CI job use it: exit codes, verdicts, attach, stop, gc after kill -9.</summary>
+[Collection("env")]
+public sealed class CliTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly CliRunner _cli = new();
+
+    public void Dispose() => _cli.Dispose();
+
+    private void AddProfile(string json)
+    {
+        var r = _cli.RunWith(json, TimeSpan.FromSeconds(30), "profile", "add", "-");
+        Assert.True(r.Code == 0, r.ToString());
+    }
+
+    private const string Plain = """{ "name": "plain", "shell": "/bin/sh", "network": { "mode": "none" } }""";
+
+    [Fact]
+    public void Run_passes_the_exit_code_and_output_through()
+    {
+        if (!Requires.Root(output)) return;
+        AddProfile(Plain);
+        var r = _cli.Run("run", "plain", "--", "sh", "-c", "echo out; echo err >&2; exit 7");
+        Assert.Equal(7, r.Code);
+        Assert.Equal("out\n", r.Out);
+        Assert.Contains("err", r.Err, StringComparison.Ordinal);
+        Assert.Empty(_cli.LeftoverCgroups());
+    }
+
+    [Fact]
+    public void A_profile_that_cannot_be_honoured_fails_before_anything_is_created()
+    {
+        if (!Requires.Root(output)) return;
+        AddProfile("""{ "name": "nowork", "shell": "/bin/sh", "workdir": "/var/tmp/does-not-exist-dstest", "network": { "mode": "none" } }""");
+        var r = _cli.Run("run", "nowork", "--", "true");
+        Assert.Equal(2, r.Code);
+        Assert.Contains("profile \"nowork\": workdir \"/var/tmp/does-not-exist-dstest\" does not exist on this host", r.Err, StringComparison.Ordinal);
+        Assert.Empty(_cli.LeftoverCgroups());
+        Assert.Equal("[]", _cli.Run("ps", "--json").Out.Trim());
+    }
+
+    [Fact]
+    public void Unknown_profile_exits_3_and_names_it()
+    {
+        var r = _cli.Run("run", "no-such-profile", "--", "true");
+        Assert.Equal(3, r.Code);
+        Assert.Contains("no-such-profile", r.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Status_file_and_fail_on_violation_report_an_oom_kill()
+    {
+        if (!Requires.Root(output) || !Requires.Command("python3", output)) return;
+        AddProfile("""{ "name": "small", "shell": "/bin/sh", "network": { "mode": "none" }, "limits": { "memory": "64M", "swap": "0" } }""");
+        string verdictPath = Path.Combine(_cli.Dir, "verdict.json");
+        // The allocation is OOM-killed; the shell then exits 0, so only --fail-on-violation makes the run fail.
+        var r = _cli.Run("run", "small", "--fail-on-violation", "--status-file", verdictPath, "--",
+            "sh", "-c", "python3 -c 'b=bytearray(256*1024*1024)'; echo killed=$?");
+        output.WriteLine(r.ToString());
+        Assert.Equal(7, r.Code);
+        Assert.Contains("killed=137", r.Out, StringComparison.Ordinal);
+        using var verdict = JsonDocument.Parse(File.ReadAllText(verdictPath));
+        var root = verdict.RootElement;
+        Assert.Equal(0, root.GetProperty("exit_code").GetInt32());
+        Assert.True(root.GetProperty("oom_killed").GetBoolean());
+        Assert.True(root.GetProperty("memory_peak_bytes").GetInt64() > 32L * 1024 * 1024);
+        Assert.Contains(root.GetProperty("violations").EnumerateArray(), v => v.GetProperty("kind").GetString() == "oom_kill" && v.GetProperty("limit").GetInt64() == 64L * 1024 * 1024);
+        var events = _cli.Run("events", "--json");
+        Assert.Contains("\"kind\":\"oom_kill\"", events.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Attach_joins_the_same_pid_namespace_and_stop_ends_the_env()
+    {
+        if (!Requires.Root(output)) return;
+        AddProfile(Plain);
+        using var running = _cli.Start(["run", "plain", "--", "sh", "-c", "echo $$ > /dev/null; exec sleep 300"]);
+        string id = WaitForSession();
+        var attached = _cli.Run("attach", id, "--", "sh", "-c", "ps -e -o comm= | sort | tr '\\n' ' '; hostname");
+        output.WriteLine(attached.ToString());
+        Assert.Equal(0, attached.Code);
+        Assert.Contains("sleep", attached.Out, StringComparison.Ordinal);
+        Assert.Contains("devshell-stage2", attached.Out, StringComparison.Ordinal);
+        Assert.EndsWith("plain", attached.Out.Trim(), StringComparison.Ordinal);
+
+        var stop = _cli.Run("stop", id);
+        Assert.Equal(0, stop.Code);
+        Assert.True(running.WaitForExit(10_000), "the launcher did not end after stop");
+        Assert.Equal(128 + 9, running.ExitCode);
+        Assert.Empty(_cli.LeftoverCgroups());
+    }
+
+    [Fact]
+    public void Kill_9_of_the_launcher_then_gc_leaves_nothing()
+    {
+        if (!Requires.Root(output)) return;
+        AddProfile(Plain);
+        using var running = _cli.Start(["run", "plain", "--", "sleep", "300"]);
+        string id = WaitForSession();
+        running.Kill(); // SIGKILL
+        running.WaitForExit(5000);
+        var gc = _cli.Run("gc");
+        output.WriteLine(gc.ToString());
+        Assert.Equal(0, gc.Code);
+        Assert.Contains($"ended session {id}", gc.Out, StringComparison.Ordinal);
+        Assert.Empty(_cli.LeftoverCgroups());
+        Assert.Equal("[]", _cli.Run("ps", "--json").Out.Trim());
+        Assert.False(File.Exists(Path.Combine(_cli.Dir, "run", "sessions", id + ".spec")));
+    }
+
+    private string WaitForSession()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            var ps = _cli.Run("ps", "--json");
+            using var doc = JsonDocument.Parse(ps.Out);
+            foreach (var s in doc.RootElement.EnumerateArray())
+            {
+                if (s.GetProperty("state").GetString() == "running") return s.GetProperty("id").GetString()!;
+            }
+            Thread.Sleep(100);
+        }
+        throw new TimeoutException("no running session appeared");
+    }
+}

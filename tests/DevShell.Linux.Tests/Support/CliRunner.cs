@@ -1,0 +1,117 @@
+using System.Diagnostics;
+
+namespace DevShell.Linux.Tests.Support;
+
+/// <summary>Runs the real devshell binary (artifacts/bin/devshell) with its own temp database, as a user would.</summary>
+public sealed class CliRunner : IDisposable
+{
+    public CliRunner()
+    {
+        Dir = Path.Combine("/var/tmp", "dscli-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Dir);
+        DbPath = Path.Combine(Dir, "devshell.db");
+    }
+
+    public string Dir { get; }
+    public string DbPath { get; }
+
+    /// <summary>This runner's own cgroup parent, so its gc never touches another test's groups.</summary>
+    public string CgroupParent { get; } = "devshell-test-" + Guid.NewGuid().ToString("N")[..6];
+    public Dictionary<string, string> Env { get; } = [];
+
+    public sealed record Result(int Code, string Out, string Err)
+    {
+        public override string ToString() => $"exit {Code}\nstdout:\n{Out}\nstderr:\n{Err}";
+    }
+
+    public Result Run(params string[] args) => RunWith(null, TimeSpan.FromSeconds(60), args);
+
+    public Result RunWith(string? stdin, TimeSpan timeout, params string[] args)
+    {
+        using var p = Start(args, stdin is not null);
+        if (stdin is not null)
+        {
+            p.StandardInput.Write(stdin);
+            p.StandardInput.Close();
+        }
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"devshell {string.Join(' ', args)} did not finish in {timeout}");
+        }
+        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Starts devshell without waiting (for kill -9 tests).</summary>
+    public Process Start(string[] args, bool redirectStdin = false)
+    {
+        var psi = new ProcessStartInfo(Artifacts.Cli)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = redirectStdin,
+            UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DEVSHELL_DB"] = DbPath;
+        psi.Environment["DEVSHELL_STAGE2"] = Artifacts.Stage2;
+        psi.Environment["DEVSHELL_RUN_DIR"] = Path.Combine(Dir, "run");
+        psi.Environment["DEVSHELL_CGROUP_PARENT"] = CgroupParent;
+        foreach (var (k, v) in Env) psi.Environment[k] = v;
+        return Process.Start(psi)!;
+    }
+
+    private void RemoveCgroupParent()
+    {
+        var host = DevShell.Linux.Cgroups.CgroupHost.Detect();
+        var roots = host.Version == DevShell.Linux.Cgroups.CgroupVersion.V2 ? [host.V2MountPoint!] : host.V1Mounts.Values.Distinct();
+        foreach (var root in roots)
+        {
+            string dir = Path.Combine(root, CgroupParent);
+            if (!Directory.Exists(dir)) continue;
+            try
+            {
+                Directory.Delete(dir); // cgroup dirs are removed with rmdir, never recursively
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    /// <summary>cgroup directories this runner's parent still holds (a leak if a test ends with any).</summary>
+    public List<string> LeftoverCgroups()
+    {
+        var host = DevShell.Linux.Cgroups.CgroupHost.Detect();
+        var roots = host.Version == DevShell.Linux.Cgroups.CgroupVersion.V2 ? [host.V2MountPoint!] : host.V1Mounts.Values.Distinct();
+        var left = new List<string>();
+        foreach (var root in roots)
+        {
+            string dir = Path.Combine(root, CgroupParent);
+            if (Directory.Exists(dir)) left.AddRange(Directory.GetDirectories(dir));
+        }
+        return left;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Run("stop", "--all");
+            Run("gc");
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        {
+        }
+        RemoveCgroupParent();
+        try
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
