@@ -78,6 +78,25 @@ public abstract class CgroupDriverBase : ICgroupDriver
         }
     }
 
+    public bool TryRemoveParent()
+    {
+        bool gone = true;
+        foreach (string root in HierarchyRoots())
+        {
+            int e = Sys.Rmdir(Path.Join(root, ParentName));
+            if (e is Errno.EBUSY or Errno.ENOTEMPTY)
+            {
+                gone = false;
+            }
+            else if (e is not (0 or Errno.ENOENT))
+            {
+                throw new SyscallException("rmdir", e, $"removing the cgroup parent {Path.Join(root, ParentName)}");
+            }
+        }
+
+        return gone;
+    }
+
     public IReadOnlyList<CgroupGroupInfo> ListGroups()
     {
         var names = new SortedSet<string>(StringComparer.Ordinal);

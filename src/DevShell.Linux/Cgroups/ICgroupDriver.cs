@@ -30,6 +30,12 @@ public interface ICgroupDriver
     /// </summary>
     bool TryRemove(CgroupHandle handle, TimeSpan bound, bool killRemaining = false);
 
+    /// <summary>
+    /// Removes the parent group itself in every hierarchy, if it has no groups left (for a private parent such as
+    /// a test's or a benchmark's). True when it is gone.
+    /// </summary>
+    bool TryRemoveParent();
+
     /// <summary>Every group under the parent, with the number of processes in it (for devshell gc).</summary>
     IReadOnlyList<CgroupGroupInfo> ListGroups();
 

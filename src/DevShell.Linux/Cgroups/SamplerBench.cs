@@ -28,8 +28,9 @@ public sealed record SamplerBenchResult(
 }
 
 /// <summary>
-/// Measures the sampler on this host: N idle groups with one sleep each, sampled at 1 Hz. Needs root. Everything
-/// it creates (processes by pid, groups by name) is removed afterwards.
+/// Measures the sampler on this host: N idle groups with one sleep each, sampled at 1 Hz. Needs root. The groups
+/// live under a private parent "devshell-bench-&lt;guid8&gt;" (so gc of the real parent leaves them alone), and
+/// everything it creates (processes by pid, groups, the parent) is removed afterwards.
 /// </summary>
 public static class SamplerBench
 {
@@ -37,8 +38,8 @@ public static class SamplerBench
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(envs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(seconds);
-        ICgroupDriver driver = CgroupHost.Detect().CreateDriver();
         string prefix = "bench-" + Guid.NewGuid().ToString("N")[..8];
+        ICgroupDriver driver = CgroupHost.Detect().CreateDriver("devshell-" + prefix);
         var handles = new List<CgroupHandle>(envs);
         var processes = new List<Process>(envs);
         try
@@ -106,6 +107,8 @@ public static class SamplerBench
             {
                 driver.TryRemove(h, TimeSpan.FromSeconds(5), killRemaining: true);
             }
+
+            driver.TryRemoveParent();
         }
     }
 }

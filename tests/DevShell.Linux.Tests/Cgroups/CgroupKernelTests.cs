@@ -15,7 +15,8 @@ public sealed class CgroupKernelGroup
 }
 
 /// <summary>
-/// The real thing, as root, on this host's cgroups (v1 here). Each test makes "devshell/test-&lt;guid8&gt;",
+/// The real thing, as root, on this host's cgroups (v1 here). Each test makes "devshell-test-&lt;guid8&gt;/test-&lt;guid8&gt;"
+/// (its own parent: a launcher's gc pass reaps every group under "devshell" that is not a live session),
 /// starts its processes gated on stdin so they join the group before doing anything, and removes everything
 /// it made in Dispose (its own processes by pid, then the group with whatever is still in it).
 /// </summary>
@@ -25,8 +26,8 @@ public sealed class CgroupKernelTests(ITestOutputHelper output) : IDisposable
     private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(30);
 
     private readonly List<Process> _processes = [];
-    private readonly List<(ICgroupDriver Driver, CgroupHandle Handle)> _groups = [];
-    private readonly List<string> _parents = [];
+    private readonly List<CgroupHandle> _groups = [];
+    private ICgroupDriver? _driver;
 
     public void Dispose()
     {
@@ -47,20 +48,17 @@ public sealed class CgroupKernelTests(ITestOutputHelper output) : IDisposable
             p.Dispose();
         }
 
-        foreach ((ICgroupDriver driver, CgroupHandle h) in _groups)
+        foreach (CgroupHandle h in _groups)
         {
-            if (!driver.TryRemove(h, TimeSpan.FromSeconds(10), killRemaining: true))
+            if (!_driver!.TryRemove(h, TimeSpan.FromSeconds(10), killRemaining: true))
             {
                 output.WriteLine($"LEAK: could not remove {h}");
             }
         }
 
-        foreach (string parent in _parents)
+        if (_driver is not null && !_driver.TryRemoveParent())
         {
-            if (Directory.Exists(parent))
-            {
-                Directory.Delete(parent); // rmdir of an empty cgroup
-            }
+            output.WriteLine($"LEAK: could not remove the parent {_driver.ParentName}");
         }
     }
 
@@ -129,12 +127,11 @@ public sealed class CgroupKernelTests(ITestOutputHelper output) : IDisposable
             return;
         }
 
-        // Other work on this host competes for CPU at the hierarchy root, where the DevShell parent has only the
-        // default weight. To measure the quota rather than the scheduler's fairness, this test puts its group
-        // under its own parent with the highest CPU weight (removed afterwards).
-        ICgroupDriver boosted = Boosted(driver);
-        CgroupHandle h = Create(boosted, new CgroupLimits(CpuCores: 0.5));
-        BoostCpuWeight(boosted, h);
+        // Other work on this host competes for CPU at the hierarchy root, where the test's parent has only the
+        // default weight. To measure the quota rather than the scheduler's fairness, the group and its (private)
+        // parent get the highest CPU weight.
+        CgroupHandle h = Create(driver, new CgroupLimits(CpuCores: 0.5));
+        BoostCpuWeight(driver, h);
         Process p = StartGated(h, "while :; do :; done");
         await Task.Delay(300); // let it reach its steady state
 
@@ -145,11 +142,11 @@ public sealed class CgroupKernelTests(ITestOutputHelper output) : IDisposable
         var windows = new List<string>();
         for (int attempt = 0; attempt < 5; attempt++)
         {
-            CgroupUsage u0 = boosted.ReadUsage(h);
+            CgroupUsage u0 = driver.ReadUsage(h);
             long t0 = Stopwatch.GetTimestamp();
             detector.Observe(h.Name, u0);
             await Task.Delay(TimeSpan.FromSeconds(2));
-            CgroupUsage u1 = boosted.ReadUsage(h);
+            CgroupUsage u1 = driver.ReadUsage(h);
             TimeSpan wall = Stopwatch.GetElapsedTime(t0);
             IReadOnlyList<Violation> v = detector.Observe(h.Name, u1);
 
@@ -318,28 +315,16 @@ public sealed class CgroupKernelTests(ITestOutputHelper output) : IDisposable
             return false;
         }
 
-        driver = info.CreateDriver();
+        driver = _driver = info.CreateDriver("devshell-test-" + Guid.NewGuid().ToString("N")[..8]);
         return true;
     }
 
     private CgroupHandle Create(ICgroupDriver driver, CgroupLimits limits)
     {
         CgroupHandle h = driver.Create("test-" + Guid.NewGuid().ToString("N")[..8], limits);
-        _groups.Add((driver, h));
+        _groups.Add(h);
         output.WriteLine(h.ToString());
         return h;
-    }
-
-    /// <summary>A driver of the same kind whose parent is "devshell-test-&lt;guid8&gt;", removed in Dispose.</summary>
-    private ICgroupDriver Boosted(ICgroupDriver driver)
-    {
-        string parent = "devshell-test-" + Guid.NewGuid().ToString("N")[..8];
-        CgroupHostInfo info = CgroupHost.Detect();
-        ICgroupDriver boosted = info.CreateDriver(parent);
-        IEnumerable<string> roots = info.Version == CgroupVersion.V1 ? info.V1Mounts.Where(m => CgroupV1Driver.Controllers.Contains(m.Key)).Select(m => m.Value).Distinct() : [info.V2MountPoint!];
-        _parents.AddRange(roots.Select(r => Path.Combine(r, parent)));
-        Assert.Equal(driver.Version, boosted.Version);
-        return boosted;
     }
 
     /// <summary>Gives the group and its parent the highest CPU weight (v1 cpu.shares, v2 cpu.weight).</summary>

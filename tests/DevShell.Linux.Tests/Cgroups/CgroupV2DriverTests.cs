@@ -286,6 +286,26 @@ public sealed class CgroupV2DriverTests : IDisposable
     }
 
     [Fact]
+    public void Limits_are_read_first_and_then_every_refresh_interval()
+    {
+        CgroupHandle h = _tree.V2Driver().Create("web", new CgroupLimits(Pids: 10));
+        using var reader = CgroupUsageReader.Open(h, limitRefreshInterval: 3);
+        var seen = new List<long?>();
+        for (int i = 0; i < 5; i++)
+        {
+            if (i == 1)
+            {
+                _tree.Set(Path.Combine(Group("web"), "pids.max"), "20\n");
+            }
+
+            Assert.True(reader.TryRead(out CgroupUsage u));
+            seen.Add(u.PidsLimit);
+        }
+
+        Assert.Equal([10, 10, 10, 20, 20], seen);
+    }
+
+    [Fact]
     public void TryRemove_uses_cgroup_kill_then_removes_subgroups_and_the_group()
     {
         CgroupV2Driver driver = _tree.V2Driver();
@@ -360,6 +380,18 @@ public sealed class CgroupV2DriverTests : IDisposable
         Assert.Equal([1, 0], all.Select(g => g.ProcessCount));
         Assert.Equal("stale", Assert.Single(orphans).Name);
         Assert.Equal(Group("stale"), orphans[0].Handle.Directories[0]);
+    }
+
+    [Fact]
+    public void TryRemoveParent_removes_an_empty_private_parent_only()
+    {
+        CgroupV2Driver driver = _tree.V2Driver("devshell-bench-1");
+        CgroupHandle h = driver.Create("web", CgroupLimits.None);
+
+        Assert.False(driver.TryRemoveParent());
+        Assert.True(driver.TryRemove(h, TimeSpan.FromSeconds(1)));
+        Assert.True(driver.TryRemoveParent());
+        Assert.False(Directory.Exists(Path.Combine(_tree.Root, "devshell-bench-1")));
     }
 
     [Fact]
