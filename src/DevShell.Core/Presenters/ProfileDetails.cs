@@ -80,6 +80,37 @@ public static class ProfileDetails
         return text.ToString().TrimEnd('\n');
     }
 
+    /// <summary>
+    /// The details pane for a service heading: the service, how many profiles and running envs it has, and one line per
+    /// profile with its description, wrapped to <paramref name="width"/>.
+    /// </summary>
+    public static string GroupSummary(string group, IEnumerable<Profile> profiles, IReadOnlyDictionary<string, int>? runningCounts, int width)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(profiles);
+        var members = profiles.Where(p => ProfileList.GroupOf(p) == group).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+        var running = members.Sum(p => runningCounts?.GetValueOrDefault(p.Name) ?? 0);
+        var lines = new List<string>();
+        lines.AddRange(Wrap(
+            $"{(group == ProfileList.NoService ? "Profiles without a service" : "Service " + TuiFormat.Clean(group))}: "
+            + $"{members.Count} profile{(members.Count == 1 ? "" : "s")}, {running} running env{(running == 1 ? "" : "s")}.", width));
+        lines.Add("");
+        foreach (var p in members)
+        {
+            var text = TuiFormat.Clean(p.Name) + (string.IsNullOrWhiteSpace(p.Description) ? "" : " — " + TuiFormat.Clean(p.Description));
+            var wrapped = Wrap(text, Math.Max(10, width - 2));
+            lines.AddRange(wrapped.Select((l, i) => (i == 0 ? "• " : "  ") + l));
+        }
+
+        lines.Add("");
+        lines.AddRange(Wrap("Select a profile to see its settings; Enter opens its shell.", width));
+        return string.Join('\n', lines);
+    }
+
+    /// <summary>The details pane when nothing is selected.</summary>
+    public static string Empty(int width) =>
+        string.Join('\n', Wrap("No profile selected. Press n for a new profile, i to import the presets, ? for help.", width));
+
     /// <summary>"memory 768M · cpu 0.75 cores · pids 256", with "unlimited" for missing limits.</summary>
     public static string Limits(LimitsSpec? limits)
     {

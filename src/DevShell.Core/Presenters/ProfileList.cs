@@ -81,9 +81,10 @@ public static class ProfileList
 
     /// <summary>
     /// Where the selection goes after the list changed: the line of <paramref name="profileName"/> if it is still
-    /// listed, otherwise the first profile line (not a heading); -1 for an empty list.
+    /// listed; otherwise the first profile line at or after <paramref name="previousIndex"/> (so deleting a profile
+    /// selects its neighbour), else the last profile line before it; -1 for an empty list.
     /// </summary>
-    public static int SelectionIndex(IReadOnlyList<ProfileListItem> items, string? profileName)
+    public static int SelectionIndex(IReadOnlyList<ProfileListItem> items, string? profileName, int previousIndex = 0)
     {
         ArgumentNullException.ThrowIfNull(items);
         if (profileName is not null)
@@ -97,7 +98,16 @@ public static class ProfileList
             }
         }
 
-        for (var i = 0; i < items.Count; i++)
+        var start = Math.Clamp(previousIndex, 0, Math.Max(0, items.Count - 1));
+        for (var i = start; i < items.Count; i++)
+        {
+            if (!items[i].IsHeading)
+            {
+                return i;
+            }
+        }
+
+        for (var i = Math.Min(start, items.Count - 1); i >= 0; i--)
         {
             if (!items[i].IsHeading)
             {

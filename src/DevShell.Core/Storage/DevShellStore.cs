@@ -12,7 +12,7 @@ namespace DevShell.Core.Storage;
 /// which in shared mode holds LiteDB's cross-process mutex, so two processes cannot both win a conflict or an address.
 /// Only validated profiles are ever written. Instances are safe to share between threads (calls are serialized).
 /// </summary>
-public sealed partial class DevShellStore : IDisposable
+public sealed partial class DevShellStore : IProfileStore, IDisposable
 {
     private const string ProfilesCollection = "profiles";
     private const string SessionsCollection = "sessions";

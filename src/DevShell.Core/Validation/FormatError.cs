@@ -20,7 +20,7 @@ public sealed record FormatError(string Field, string Message) : ValidationError
     public override string Describe()
     {
         var where = Line is null ? Field : $"line {Line}, column {Column}";
-        var prefix = Source is null ? "" : Source + ": ";
+        var prefix = Source is null ? "" : (Source.Any(Display.NeedsEscape) ? Display.Quote(Source) : Source) + ": ";
         var profile = Profile is null ? "" : Display.ProfileLabel(Profile) + ": ";
         return string.IsNullOrEmpty(where) ? $"{prefix}{profile}{Message}" : $"{prefix}{profile}{where}: {Message}";
     }

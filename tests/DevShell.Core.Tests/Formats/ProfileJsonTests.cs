@@ -247,4 +247,11 @@ public class ProfileJsonTests
         File.WriteAllText(dir.File("ok.json"), "{\"name\":\"ok\"}");
         Assert.Equal("ok", ProfileImport.ParseFile(dir.File("ok.json")).Single().Name);
     }
+
+    [Fact]
+    public void A_source_name_with_control_characters_is_escaped()
+    {
+        var e = Assert.Throws<ProfileFormatException>(() => ProfileJson.ParseMany("{", "evil\u001b[2J.json"));
+        Assert.StartsWith("\"evil\\u001b[2J.json\": line 1", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -7,14 +7,11 @@ using Xunit.Abstractions;
 
 namespace DevShell.Core.Tests.Storage;
 
-[CollectionDefinition(nameof(CrossProcessStoreTests), DisableParallelization = true)]
-public sealed class CrossProcessGroup;
-
 /// <summary>
 /// The store used by several real processes at once (tests/DevShell.StoreProbe), which is how devshell runs:
-/// the TUI, CLI verbs and launchers all open the same LiteDB file in shared mode.
+/// the TUI, CLI verbs and launchers all open the same LiteDB file in shared mode. Tests of this class run one at a time
+/// (xunit runs a class's tests sequentially), each with its own temp database, overlapping the fast unit tests.
 /// </summary>
-[Collection(nameof(CrossProcessStoreTests))]
 public sealed class CrossProcessStoreTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
