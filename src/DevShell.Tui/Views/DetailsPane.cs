@@ -10,6 +10,8 @@ internal sealed class DetailsPane : FrameView
 {
     private readonly TextPane _text;
     private Profile? _profile;
+    private Func<int, string>? _group;
+    private string? _groupKey;
     private int _running;
     private int _renderedWidth = -1;
     private string _rendered = "";
@@ -33,14 +35,32 @@ internal sealed class DetailsPane : FrameView
     /// <summary>Shows <paramref name="profile"/> (null: a hint), with its number of running envs.</summary>
     public void Show(Profile? profile, int runningEnvs)
     {
-        if (ReferenceEquals(profile, _profile) && runningEnvs == _running)
+        if (ReferenceEquals(profile, _profile) && runningEnvs == _running && _groupKey is null)
         {
             return;
         }
 
         _profile = profile;
         _running = runningEnvs;
+        _group = null;
+        _groupKey = null;
         _renderedWidth = -1;
+        Render();
+    }
+
+    /// <summary>Shows a summary of a service group; <paramref name="key"/> changes when the summary would.</summary>
+    public void ShowGroup(string title, string key, Func<int, string> render)
+    {
+        if (key == _groupKey)
+        {
+            return;
+        }
+
+        _profile = null;
+        _group = render;
+        _groupKey = key;
+        _renderedWidth = -1;
+        Title = title;
         Render();
     }
 
@@ -53,8 +73,8 @@ internal sealed class DetailsPane : FrameView
         }
 
         _renderedWidth = width;
-        var text = _profile is null
-            ? "No profile selected.\nPress n for a new profile, i to import the presets, ? for help."
+        var text = _group is not null ? _group(width)
+            : _profile is null ? ProfileDetails.Empty(width)
             : ProfileDetails.Render(_profile, width, _running);
         if (text != _rendered)
         {
@@ -62,6 +82,9 @@ internal sealed class DetailsPane : FrameView
             _text.Content = text;
         }
 
-        Title = _profile is null ? "Details" : "Details: " + TuiFormat.Clean(_profile.Name);
+        if (_group is null)
+        {
+            Title = _profile is null ? "Details" : "Details: " + TuiFormat.Clean(_profile.Name);
+        }
     }
 }

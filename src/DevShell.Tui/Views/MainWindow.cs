@@ -159,6 +159,15 @@ internal sealed class MainWindow : Runnable
 
     private void ShowDetails()
     {
+        if (Profiles.SelectedItem is { IsHeading: true } heading)
+        {
+            var counts = _state.RunningCounts();
+            var key = heading.Group + "|" + ProfileList.Fingerprint(_state.Profiles.Where(p => ProfileList.GroupOf(p) == heading.Group))
+                + "|" + string.Join(",", counts.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+            Details.ShowGroup("Details: " + TuiFormat.Clean(heading.Group), key, width => ProfileDetails.GroupSummary(heading.Group, _state.Profiles, counts, width));
+            return;
+        }
+
         var profile = Profiles.SelectedProfile;
         var running = profile is null ? 0 : _state.Sessions.Count(s => s.Profile == profile.Name);
         Details.Show(profile, running);
@@ -436,7 +445,8 @@ internal sealed class MainWindow : Runnable
 
         var running = _state.Sessions.Count(s => s.Profile == profile.Name);
         var question = $"Delete profile {Display.Quote(profile.Name)}?" + (running > 0 ? $"\n{running} env(s) of it are running; they keep running." : "");
-        if (MessageBox.Query(App!, "Delete profile", question, "_No", "_Delete") != 1)
+        // The last button is the default (Enter): make that the harmless one.
+        if (MessageBox.Query(App!, "Delete profile", question, "_Delete", "_Cancel") != 0)
         {
             return;
         }
@@ -453,7 +463,7 @@ internal sealed class MainWindow : Runnable
             return;
         }
 
-        if (MessageBox.Query(App!, "Stop env", $"Stop {Display.Quote(row.SessionId)} ({Display.Quote(row.Profile)})?\nIts processes are killed.", "_No", "_Stop") != 1)
+        if (MessageBox.Query(App!, "Stop env", $"Stop {Display.Quote(row.SessionId)} ({Display.Quote(row.Profile)})?\nIts processes are killed.", "_Stop", "_Cancel") != 0)
         {
             return;
         }

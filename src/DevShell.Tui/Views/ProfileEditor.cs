@@ -105,7 +105,7 @@ internal sealed class ProfileEditor : Window
         };
         _json.ContentsChanged += (_, _) => Recheck();
 
-        var problemsTitle = new Label { X = 0, Y = Pos.Bottom(_json), Text = "", Width = Dim.Fill() };
+        var problemsTitle = new Label { X = 0, Y = Pos.Bottom(_fieldsView) + 1, Text = "", Width = Dim.Fill() };
         _fieldsView.Height = 10;
         _problems = new TextPane
         {

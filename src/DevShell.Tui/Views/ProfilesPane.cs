@@ -19,6 +19,7 @@ internal sealed class ProfilesPane : FrameView
     private IReadOnlyDictionary<string, int> _running = new Dictionary<string, int>();
     private string _fingerprint = "";
     private string? _selectedName;
+    private string? _pendingSelect;
     private bool _rebuilding;
 
     public ProfilesPane(Theme theme)
@@ -52,6 +53,7 @@ internal sealed class ProfilesPane : FrameView
             if (!_rebuilding)
             {
                 _selectedName = SelectedItem?.ProfileName ?? _selectedName;
+                _pendingSelect = null;
                 SelectionChanged?.Invoke(this, EventArgs.Empty);
             }
         };
@@ -102,9 +104,10 @@ internal sealed class ProfilesPane : FrameView
     }
 
     /// <summary>Selects a profile by name (after creating or cloning it).</summary>
+    /// <remarks>If the profile is not listed yet (a refresh will bring it), it is selected as soon as it is.</remarks>
     public void Select(string name)
     {
-        _selectedName = name;
+        _pendingSelect = name;
         Rebuild();
     }
 
@@ -122,8 +125,9 @@ internal sealed class ProfilesPane : FrameView
         _rebuilding = true;
         try
         {
+            var previousIndex = List.SelectedItem ?? 0;
             _items = ProfileList.Build(_profiles, Filter.Text, _running);
-            var index = ProfileList.SelectionIndex(_items, _selectedName);
+            var index = ProfileList.SelectionIndex(_items, _pendingSelect ?? _selectedName, previousIndex);
             List.SetSource(new ObservableCollection<string>(_items.Select(i => i.Text)));
 
             List.SelectedItem = index >= 0 ? index : null;
@@ -136,10 +140,14 @@ internal sealed class ProfilesPane : FrameView
             _rebuilding = false;
         }
 
-        if (SelectedItem?.ProfileName is { } name)
+        // Remember the wanted profile while it is not listed (filtered out, or not yet refreshed after a save),
+        // so it is selected again as soon as it shows up; otherwise follow what is selected.
+        if (_pendingSelect is not null && _items.Any(i => i.ProfileName == _pendingSelect))
         {
-            _selectedName = name;
+            _pendingSelect = null;
         }
+
+        _selectedName = SelectedItem?.ProfileName ?? _selectedName;
 
         SelectionChanged?.Invoke(this, EventArgs.Empty);
         SetNeedsDraw();
