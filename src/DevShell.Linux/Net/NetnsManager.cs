@@ -19,10 +19,10 @@ namespace DevShell.Linux.Net;
 /// <item>setns() the thread back to the namespace it came from and let it end.</item>
 /// </list>
 /// Like iproute2 (/run/netns), the directory is made a mount point with shared propagation (bind-mounted onto
-/// itself if it is not one yet), so that when a netns file is unmounted here the unmount also reaches the copies
-/// that mount namespaces created later (the envs) inherited — otherwise a namespace could be kept alive by a stale
-/// copy. Envs should turn their mounts into slaves (MS_SLAVE|MS_REC), not private, for the same reason.
-/// Delete is umount2(MNT_DETACH) + unlink.
+/// itself if it is not one yet), so unmounts here propagate to peer mounts. Envs started later inherit copies of
+/// the netns bind mounts in their own mount namespaces; Delete is umount2(MNT_DETACH) + unlink, and the unlink
+/// detaches those copies too (Linux 3.18+ unmounts a deleted mount point in every namespace; checked here with
+/// an env made by `unshare --mount --propagation=private`), so a deleted namespace is not kept alive by them.
 /// </para>
 /// </summary>
 public sealed class NetnsManager

@@ -93,6 +93,41 @@ public sealed class NetnsManagerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Delete_also_detaches_the_copy_a_later_private_mount_namespace_inherited()
+    {
+        if (!Requires.Root(output) || !Requires.Command("unshare", output, "apt-get install util-linux"))
+        {
+            return;
+        }
+
+        string path = _manager.Create("pinned");
+        using var env = Process.Start(new ProcessStartInfo("unshare", ["--mount", "--propagation=private", "sleep", "30"]))!;
+        try
+        {
+            string mountinfo = $"/proc/{env.Id}/mountinfo";
+            string hostMountNs = new FileInfo("/proc/self/ns/mnt").LinkTarget!;
+            Assert.True(
+                SpinWait.SpinUntil(
+                    () => File.ReadAllText($"/proc/{env.Id}/comm").Trim() == "sleep"
+                        && new FileInfo($"/proc/{env.Id}/ns/mnt").LinkTarget != hostMountNs,
+                    5000),
+                "unshare never ran sleep in its own (private) mount namespace");
+            Assert.Contains(path, File.ReadAllText(mountinfo), StringComparison.Ordinal);
+
+            _manager.Delete("pinned");
+
+            Assert.True(
+                SpinWait.SpinUntil(() => !File.ReadAllText(mountinfo).Contains(path, StringComparison.Ordinal), 5000),
+                "the env's copy of the netns mount survived the delete");
+        }
+        finally
+        {
+            env.Kill();
+            env.WaitForExit(5000);
+        }
+    }
+
+    [Fact]
     public void Bad_names_are_rejected_before_anything_is_created()
     {
         Assert.Throws<ArgumentException>(() => _manager.Create("../etc"));

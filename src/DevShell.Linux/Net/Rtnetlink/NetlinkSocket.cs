@@ -68,7 +68,7 @@ internal sealed class NetlinkSocket : IDisposable
             int errno = Exchange(
                 message(),
                 Rtnl.NLM_F_REQUEST | Rtnl.NLM_F_DUMP,
-                (type, body) => handler(type, body),
+                handler,
                 out string? detail,
                 () => interrupted = true);
             if (errno != 0)
