@@ -61,6 +61,7 @@ public sealed class Engine : IDisposable
         GiveToDeveloper(Location.DataDirectory);
         GiveToDeveloper(Location.DbPath);
         GiveToDeveloper(store.BackupPath);
+        GiveToDeveloper(Path.Combine(Path.GetDirectoryName(Location.DbPath)!, Path.GetFileNameWithoutExtension(Location.DbPath) + "-log" + Path.GetExtension(Location.DbPath)));
         return store;
     }
 
