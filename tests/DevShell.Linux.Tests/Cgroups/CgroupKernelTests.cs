@@ -301,6 +301,24 @@ public sealed class CgroupKernelTests(ITestOutputHelper output) : IDisposable
         Assert.False(gone.Alive);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Sampling_fifty_idle_environments_at_one_hertz_costs_under_two_percent_of_a_core()
+    {
+        if (!Ready(out _))
+        {
+            return;
+        }
+
+        SamplerBenchResult r = await Task.Run(() => SamplerBench.Run(envs: 50, seconds: 5));
+
+        output.WriteLine(r.ToString());
+        Assert.Equal(50, r.Envs);
+        Assert.InRange(r.SamplerCpuPercentOfOneCore, 0.001, 2.0);
+        CgroupHostInfo info = CgroupHost.Detect();
+        string root = info.Version == CgroupVersion.V1 ? info.V1Mounts["memory"] : info.V2MountPoint!;
+        Assert.Empty(Directory.GetDirectories(root, "devshell-bench-*")); // groups and parent removed
+    }
+
     private bool Ready(out ICgroupDriver driver)
     {
         driver = null!;
