@@ -153,7 +153,6 @@ public sealed class CgroupUsageReader : IDisposable
             cpuNs = CgroupText.ParseSingle(s);
         }
 
-
         if (Read(Source.MemCurrent, ref ok, ref gone, out s))
         {
             memCurrent = CgroupText.ParseSingle(s);
@@ -163,7 +162,6 @@ public sealed class CgroupUsageReader : IDisposable
         {
             memPeak = CgroupText.ParseSingle(s);
         }
-
 
         if (Read(Source.MemEvents, ref ok, ref gone, out s))
         {
@@ -176,8 +174,9 @@ public sealed class CgroupUsageReader : IDisposable
             memHits = CgroupText.ParseSingle(s);
         }
 
-        // With a memory+swap limit the kernel charges memsw first; a charge refused there counts only in
-        // memory.memsw.failcnt (memory.failcnt stays 0 when both limits are equal). Together they are the hits.
+        // With a memory+swap limit the kernel charges memsw first, and a charge refused there is not a
+        // memory.failcnt. Older kernels count it in memory.memsw.failcnt; Linux 6.18 (measured here) counts it
+        // nowhere, which is why the v1 driver writes no redundant memsw limit. Together they are the hits.
         if (Read(Source.MemswFailcnt, ref ok, ref gone, out s) && CgroupText.ParseSingle(s) is { } memswHits)
         {
             memHits = (memHits ?? 0) + memswHits;
@@ -193,7 +192,6 @@ public sealed class CgroupUsageReader : IDisposable
         {
             pidsCurrent = CgroupText.ParseSingle(s);
         }
-
 
         if (Read(Source.PidsEvents, ref ok, ref gone, out s))
         {

@@ -123,7 +123,7 @@ public sealed class CgroupV1Driver : CgroupDriverBase
                 else if (swap == 0 && !SwapIsActive())
                 {
                     // Without swap, memory+swap = memory and the limit adds nothing, but it costs the memory_max
-                    // signal: the kernel charges memsw first and (since Linux 6.16) counts no memsw.failcnt.
+                    // signal: the kernel charges memsw first, and Linux 6.18 (measured) counts no memsw.failcnt.
                     notes.Add("swap limit not written: no swap is active on this host, so memory.limit_in_bytes alone holds (swapon later would let the environment swap)");
                 }
                 else
