@@ -57,7 +57,7 @@ public sealed class Engine : IDisposable
     {
         bool isNew = !File.Exists(Location.DbPath);
         var store = DevShellStore.Open(Location.DbPath, new StoreOptions { Validation = Location.ToValidationContext() });
-        if (isNew) store.SeedIfEmpty(BuiltInPresets.Load());
+        if (isNew && store.SeedIfEmpty(BuiltInPresets.Load()) > 0) store.Backup(force: true);
         GiveToDeveloper(Location.DataDirectory);
         GiveToDeveloper(Location.DbPath);
         GiveToDeveloper(store.BackupPath);

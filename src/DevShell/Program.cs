@@ -7,7 +7,14 @@ internal static class Program
     private static int Main(string[] args)
     {
         if (args.Length == 0) return TuiEntry.Start();
-        var root = Cli.Build();
-        return root.Parse(args).Invoke();
+        var parse = Cli.Build().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // Bad flags are bad input: exit 2 with System.CommandLine's own messages, like any other input error.
+            foreach (var error in parse.Errors) Console.Error.WriteLine($"devshell: {error.Message}");
+            Console.Error.WriteLine("devshell: see `devshell --help`");
+            return ExitCodes.BadInput;
+        }
+        return parse.Invoke();
     }
 }

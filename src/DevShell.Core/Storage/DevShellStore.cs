@@ -209,7 +209,8 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
                 or LiteException.INVALID_FREE_SPACE_PAGE or LiteException.NOT_ENCRYPTED or LiteException.INVALID_PASSWORD
                 or LiteException.INVALID_FORMAT,
             InvalidCastException or IndexOutOfRangeException or ArgumentOutOfRangeException or OverflowException
-                or NullReferenceException or EndOfStreamException or Validation.ProfileFormatException => true,
+                or NullReferenceException or EndOfStreamException or NotSupportedException or FormatException
+                or Validation.ProfileFormatException => true,
             _ => false,
         };
 }
