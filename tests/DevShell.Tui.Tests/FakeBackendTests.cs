@@ -35,10 +35,10 @@ public class FakeBackendTests
         var sessions = backend.ListSessions();
         Assert.Equal(3, sessions.Count);
         Assert.Equal(sessions.Select(s => s.Id).Order(), backend.SampleUsage().Keys.Order());
-        Assert.Equal(3, backend.EventsSince(0, 100).Count(e => e.Kind == "start"));
+        Assert.Equal(3, backend.EventsSince(0, 100).Count(e => e.Kind == DevShell.Core.Events.EventKinds.Started));
 
         backend.StopSession(sessions[0].Id);
         Assert.Equal(2, backend.ListSessions().Count);
-        Assert.Contains(backend.EventsSince(3, 100), e => e.Kind == "stop" && e.SessionId == sessions[0].Id);
+        Assert.Contains(backend.EventsSince(3, 100), e => e.Kind == DevShell.Core.Events.EventKinds.Stopped && e.SessionId == sessions[0].Id);
     }
 }

@@ -1,3 +1,5 @@
+using DevShell.Core.Events;
+
 namespace DevShell.Core.Presenters;
 
 /// <summary>How an event line is drawn.</summary>
@@ -50,9 +52,25 @@ public static class EventRows
         return new EventRow(e.Id, text, style);
     }
 
-    /// <summary>"oom" → "OOM", "pids" → "PIDS", "throttle" → "THROTTLE"; cleaned, upper case, at most <see cref="KindWidth"/> characters.</summary>
-    public static string KindLabel(string? kind) =>
-        TuiFormat.Truncate(TuiFormat.Clean(kind).ToUpperInvariant(), KindWidth);
+    /// <summary>
+    /// A short label for a kind: the known kinds of <see cref="EventKinds"/> get a word ("oom_kill" → "OOM",
+    /// "cpu_throttled" → "THROTTLE"); others are cleaned, upper-cased and cut to <see cref="KindWidth"/> characters.
+    /// </summary>
+    public static string KindLabel(string? kind) => kind switch
+    {
+        EventKinds.OomKill => "OOM",
+        EventKinds.MemoryMax => "MEM MAX",
+        EventKinds.PidsMax => "PIDS MAX",
+        EventKinds.CpuThrottled => "THROTTLE",
+        EventKinds.EgressBlocked => "EGRESS",
+        EventKinds.Started => "START",
+        EventKinds.Exited => "EXIT",
+        EventKinds.Failed => "FAILED",
+        EventKinds.Stopped => "STOP",
+        EventKinds.HookFailed => "HOOK",
+        EventKinds.Gc => "GC",
+        _ => TuiFormat.Truncate(TuiFormat.Clean(kind).Replace('_', ' ').ToUpperInvariant(), KindWidth),
+    };
 
     /// <summary>The events pane title: "Events", or "Events ⚠ 2 new violations" while some are fresh.</summary>
     public static string Title(EventLog log, DateTimeOffset now)

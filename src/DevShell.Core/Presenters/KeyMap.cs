@@ -66,19 +66,19 @@ public static class KeyMap
     /// <summary>Every key in help order.</summary>
     public static IReadOnlyList<KeyHelp> All { get; } =
     [
-        new("Enter", "Open", "Open a shell in the selected profile; on a running env, attach a second shell", TuiAction.Open, true),
-        new("/", "Filter", "Filter profiles as you type (Enter or ↓ returns to the list, Esc clears)", TuiAction.Filter, true),
+        new("Enter", "Open", "Open the profile's shell; on a running env, attach a second shell", TuiAction.Open, true),
+        new("/", "Filter", "Filter profiles as you type (Enter: to the list, Esc: clear)", TuiAction.Filter, true),
         new("n", "New", "New profile", TuiAction.New, true),
-        new("e", "Edit", "Edit the selected profile (F2 in the editor switches to the JSON editor)", TuiAction.Edit, true),
+        new("e", "Edit", "Edit the selected profile (F2 in the editor: JSON)", TuiAction.Edit, true),
         new("c", "Clone", "Clone the selected profile under a new name", TuiAction.Clone, false),
         new("d", "Del", "Delete the selected profile (also the Delete key)", TuiAction.Delete, false),
         new("s", "Stop", "Stop the selected running env", TuiAction.Stop, true),
         new("i", "Import", "Re-import the shipped presets (existing names are kept)", TuiAction.Import, false),
         new("r", "Refresh", "Refresh now", TuiAction.Refresh, false),
-        new("Tab", "Pane", "Next pane (1 profiles, 2 details, 3 running, 4 events)", TuiAction.FocusProfiles, false),
+        new("Tab", "Pane", "Next pane (or 1 profiles, 2 details, 3 running, 4 events)", TuiAction.FocusProfiles, false),
         new("Esc", "Clear", "Clear the filter", TuiAction.ClearFilter, false),
         new("?", "Help", "This help (also F1)", TuiAction.Help, true),
-        new("q", "Quit", "Quit the TUI; envs started elsewhere keep running", TuiAction.Quit, true),
+        new("q", "Quit", "Quit the TUI (envs started elsewhere keep running)", TuiAction.Quit, true),
     ];
 
     /// <summary>The action of a plain (unmodified) character key, or null when the character has none.</summary>

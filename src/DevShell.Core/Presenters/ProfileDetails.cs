@@ -22,21 +22,25 @@ public static class ProfileDetails
             new("Profile", profile.Name + (string.IsNullOrEmpty(profile.Service) ? "" : $"  (service {profile.Service})")
                 + (runningEnvs > 0 ? $"  ● {runningEnvs} running" : "")),
         };
+        // What a developer checks first (limits, network) comes first: at 80x24 the pane shows about eight lines.
+        lines.Add(new("Limits", Limits(profile.Limits)));
+        lines.Add(new("Network", Network(profile.Network)));
         if (!string.IsNullOrWhiteSpace(profile.Description))
         {
             lines.Add(new("About", profile.Description));
         }
 
+        lines.Add(new("Mounts", profile.Mounts is { Count: > 0 } ? string.Join(", ", profile.Mounts.Select(Mount)) : "none"));
+        lines.Add(new("Masks", profile.Masks is { Count: > 0 } ? string.Join(", ", profile.Masks) : "none"));
+        lines.Add(new("Hooks", Hooks(profile.Hooks)));
+        lines.Add(new("Shell", profile.Shell + (profile.Command is { Count: > 0 } ? $"{Dot}command {string.Join(' ', profile.Command)}" : "")));
+        lines.Add(new("Workdir", profile.Workdir ?? "(current directory)"));
+        lines.Add(new("Hostname", profile.Hostname ?? profile.Name));
         if (profile.Tags is { Count: > 0 })
         {
             lines.Add(new("Tags", string.Join(", ", profile.Tags)));
         }
 
-        lines.Add(new("Shell", profile.Shell + (profile.Command is { Count: > 0 } ? $"{Dot}command {string.Join(' ', profile.Command)}" : "")));
-        lines.Add(new("Workdir", profile.Workdir ?? "(current directory)"));
-        lines.Add(new("Hostname", profile.Hostname ?? profile.Name));
-        lines.Add(new("Limits", Limits(profile.Limits)));
-        lines.Add(new("Network", Network(profile.Network)));
         lines.Add(new("Namespaces", profile.Namespaces is { Count: > 0 } ? string.Join(' ', profile.Namespaces) : "none"));
         var fs = profile.Filesystem;
         if (fs is not null)
@@ -44,14 +48,11 @@ public static class ProfileDetails
             lines.Add(new("Filesystem", fs.Mode + (fs.Rootfs is null ? "" : $" {fs.Rootfs}") + $"{Dot}home {fs.Home}"));
         }
 
-        lines.Add(new("Mounts", profile.Mounts is { Count: > 0 } ? string.Join(", ", profile.Mounts.Select(Mount)) : "none"));
-        lines.Add(new("Masks", profile.Masks is { Count: > 0 } ? string.Join(", ", profile.Masks) : "none"));
         if (profile.Security is { } sec)
         {
             lines.Add(new("Security", $"seccomp {(sec.Seccomp ? "on" : "OFF")}{Dot}caps {(sec.Caps is { Count: > 0 } ? string.Join(' ', sec.Caps) : "none")}"));
         }
 
-        lines.Add(new("Hooks", Hooks(profile.Hooks)));
         if (profile.Env is { Count: > 0 })
         {
             lines.Add(new("Env", string.Join(" ", profile.Env.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"))));

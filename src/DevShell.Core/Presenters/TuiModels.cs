@@ -24,7 +24,7 @@ public sealed record TuiSession(
 /// <param name="Time">When it happened.</param>
 /// <param name="SessionId">The session it belongs to, or null for events not tied to one.</param>
 /// <param name="Profile">The profile of that session, or null.</param>
-/// <param name="Kind">Short kind: violations "oom", "pids", "throttle", "egress"; lifecycle e.g. "start", "exit", "stop".</param>
+/// <param name="Kind">One of <see cref="Events.EventKinds"/>: violations "oom_kill", "memory_max", "pids_max", "cpu_throttled", "egress_blocked"; lifecycle "started", "exited", "stopped", ….</param>
 /// <param name="Message">One line for people, e.g. "python3 killed: memory limit 256M reached".</param>
 /// <param name="IsViolation">True for a limit or policy violation (highlighted), false for lifecycle events.</param>
 public sealed record TuiEvent(

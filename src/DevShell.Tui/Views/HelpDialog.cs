@@ -10,11 +10,20 @@ internal static class HelpDialog
 {
     public static void Show(IApplication app)
     {
-        using var dialog = new Dialog { Title = "DevShell keys", Width = Dim.Percent(90), Height = Dim.Percent(90) };
+        using var dialog = new Dialog { Title = "DevShell keys", Width = Dim.Percent(94), Height = Dim.Percent(96) };
         var text = new TextPane { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill() };
         text.ViewportChanged += (_, _) => text.Content = HelpText(Math.Max(20, text.Viewport.Width));
         dialog.Add(text);
         dialog.AddButton(new Button { Text = "_Close", IsDefault = true });
+
+        // Focus the text so the arrow keys scroll it on small terminals; Enter or Esc closes.
+        dialog.IsRunningChanged += (_, e) =>
+        {
+            if (e.Value)
+            {
+                text.SetFocus();
+            }
+        };
         app.Run(dialog);
     }
 

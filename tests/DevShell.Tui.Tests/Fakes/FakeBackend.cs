@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using DevShell.Core.Events;
 using DevShell.Core.Presenters;
 using DevShell.Core.Presets;
 using DevShell.Core.Profiles;
@@ -197,7 +198,7 @@ public sealed class FakeBackend : ITuiBackend
         {
             lock (_gate)
             {
-                EndSession(session.Id, "exit", "shell exited");
+                EndSession(session.Id, EventKinds.Exited, "shell exited");
             }
         }
     }
@@ -225,7 +226,7 @@ public sealed class FakeBackend : ITuiBackend
                 throw new InvalidOperationException($"env \"{sessionId}\" is not running");
             }
 
-            EndSession(sessionId, "stop", "stopped from the TUI");
+            EndSession(sessionId, EventKinds.Stopped, "stopped from the TUI");
         }
     }
 
@@ -247,7 +248,7 @@ public sealed class FakeBackend : ITuiBackend
         var session = new TuiSession(id, p.Name, "running", ip, startedAt, memory, p.Limits?.Pids, p.Limits?.Cpu);
         _sessions.Add(session);
         _counters[id] = (0, 0, 5, 64L << 20);
-        _events.Add(new TuiEvent(_nextEventId++, _time.GetUtcNow(), id, p.Name, "start", $"env started{(ip is null ? "" : " at " + ip)}", false));
+        _events.Add(new TuiEvent(_nextEventId++, _time.GetUtcNow(), id, p.Name, EventKinds.Started, $"env started{(ip is null ? "" : " at " + ip)}", false));
         return session;
     }
 
@@ -276,10 +277,10 @@ public sealed class FakeBackend : ITuiBackend
         var s = _sessions[_random.Next(_sessions.Count)];
         (string Kind, string Message)[] kinds =
         [
-            ("oom", $"python3 (pid {_random.Next(2, 900)}) killed: memory limit {TuiFormat.Bytes(s.MemoryLimitBytes)} reached"),
-            ("pids", $"fork failed: pids limit {s.PidsLimit?.ToString(CultureInfo.InvariantCulture) ?? "-"} reached"),
-            ("throttle", "CPU throttled 38% of the last 10 s"),
-            ("egress", "blocked connection to 203.0.113.7:443 (egress policy)"),
+            (EventKinds.OomKill, $"python3 (pid {_random.Next(2, 900)}) killed: memory limit {TuiFormat.Bytes(s.MemoryLimitBytes)} reached"),
+            (EventKinds.PidsMax, $"fork failed: pids limit {s.PidsLimit?.ToString(CultureInfo.InvariantCulture) ?? "-"} reached"),
+            (EventKinds.CpuThrottled, "CPU throttled 38% of the last 10 s"),
+            (EventKinds.EgressBlocked, "blocked connection to 203.0.113.7:443 (egress policy)"),
         ];
         var (kind, message) = kinds[_random.Next(kinds.Length)];
         _events.Add(new TuiEvent(_nextEventId++, now, s.Id, s.Profile, kind, message, true));
