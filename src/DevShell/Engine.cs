@@ -32,7 +32,7 @@ public sealed class Engine : IDisposable
         Paths = LauncherPaths.Discover();
         _store = new(OpenStore);
         _cgroupHost = new(() => Linux.Cgroups.CgroupHost.Detect());
-        _launcher = new(() => new Launcher(Paths, Parts(), new StoreJournal(Store)));
+        _launcher = new(() => new Launcher(Paths, Parts(), new StoreJournal(Store)) { Owner = Location.DbPath });
     }
 
     public IReadOnlyDictionary<string, string?> Environment { get; }
@@ -51,7 +51,12 @@ public sealed class Engine : IDisposable
 
     public CgroupPart CgroupPart => _cgroupPart ??= new CgroupPart(CgroupHost.CreateDriver(CgroupParent));
 
-    private List<IEnvironmentPart> Parts() => [new HomePart(Location.DataDirectory), CgroupPart];
+    private NetworkPart? _networkPart;
+
+    public NetworkPart NetworkPart => _networkPart ??= new NetworkPart(Store, NetworkNames.From(Environment, Paths.RunDir));
+
+    /// <summary>Parts in creation order; teardown runs in reverse (network, then cgroup).</summary>
+    private List<IEnvironmentPart> Parts() => [new HomePart(Location.DataDirectory), CgroupPart, NetworkPart];
 
     private DevShellStore OpenStore()
     {
@@ -98,7 +103,7 @@ public sealed class Engine : IDisposable
     /// <summary>Samples the env this process launches and records violations as they happen.</summary>
     public ViolationWatch Watch()
     {
-        var watch = new ViolationWatch(CgroupPart.Driver, new StoreJournal(Store));
+        var watch = new ViolationWatch(CgroupPart.Driver, new StoreJournal(Store), () => NetworkPart.Firewall.ReadDropCounters());
         Launcher.OnTick = watch.Tick;
         return watch;
     }
@@ -122,7 +127,7 @@ public sealed class Engine : IDisposable
         Reaper().Stop(s, SessionState.Stopped, "stopped by the user");
     }
 
-    private SessionReaper Reaper() => new(Store, Launcher, [CgroupPart]);
+    private SessionReaper Reaper() => new(Store, Launcher, [CgroupPart, NetworkPart]);
 
     /// <summary>Ends sessions whose env is gone and removes what a crashed launcher left behind.</summary>
     public GcReport Reconcile() => IsRoot ? Reaper().Collect() : new GcReport([], []);

@@ -55,6 +55,11 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
 {
     public LauncherPaths Paths { get; } = paths;
 
+    public SessionClaims Claims { get; } = new(paths.RunDir);
+
+    /// <summary>Names the database a claim belongs to (shown to whoever finds it).</summary>
+    public string Owner { get; init; } = "";
+
     /// <summary>Optional hook called every ~250 ms while the env runs (usage sampling, violation checks).</summary>
     public Action<EnvContext>? OnTick { get; set; }
 
@@ -71,6 +76,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         }
 
         var env = new EnvContext(sessionId ?? NewSessionId(), profile, dev) { Phase = Mark };
+        Claims.Claim(env.SessionId, Environment.ProcessId, Owner);
         journal.Starting(env, request, Environment.ProcessId);
         var prepared = new List<IEnvironmentPart>();
         try
@@ -146,6 +152,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             }
 
             int initPid = ChildOf(launcher) ?? launcher;
+            Claims.SetInit(env.SessionId, initPid);
             journal.Running(env, initPid);
             if (pty is not null)
             {
@@ -260,6 +267,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         try
         {
             File.Delete(Paths.SpecFile(sessionId));
+            if (clean) Claims.Release(sessionId);
         }
         catch (IOException)
         {

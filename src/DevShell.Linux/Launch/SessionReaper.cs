@@ -27,6 +27,13 @@ public sealed class SessionReaper(DevShellStore store, Launcher launcher, IReadO
     {
         var ended = new List<string>();
         var removed = new List<string>();
+        // List kernel objects BEFORE reading the sessions: a launch records its session before it creates any
+        // object, so every object listed here has its session visible below. The other order would see a
+        // concurrent launch's fresh cgroup without its session and remove it.
+        var candidates = parts.Select(p => (Part: p, Ids: p.FindSessions().ToList())).ToList();
+        string sessionsDir = Path.Combine(launcher.Paths.RunDir, "sessions");
+        var specs = Directory.Exists(sessionsDir) ? Directory.GetFiles(sessionsDir, "*.spec") : [];
+        var claimed = launcher.Claims.List();
         var active = new HashSet<string>(StringComparer.Ordinal);
         foreach (var s in store.ListActiveSessions())
         {
@@ -43,27 +50,34 @@ public sealed class SessionReaper(DevShellStore store, Launcher launcher, IReadO
             ended.Add(s.Id);
         }
 
-        foreach (var part in parts)
+        // Sessions of other databases on this host (another developer's) are alive while their claim says so.
+        foreach (var id in claimed)
         {
-            foreach (var id in part.FindSessions().ToList())
+            if (!ended.Contains(id) && launcher.Claims.IsAlive(id)) active.Add(id);
+        }
+        foreach (var (part, ids) in candidates)
+        {
+            foreach (var id in ids)
             {
-                if (active.Contains(id)) continue;
+                if (active.Contains(id) || ended.Contains(id)) continue;
                 if (part.Teardown(id)) removed.Add($"{part.Name} {id}");
             }
         }
-        string sessionsDir = Path.Combine(launcher.Paths.RunDir, "sessions");
-        if (Directory.Exists(sessionsDir))
+        foreach (var spec in specs)
         {
-            foreach (var spec in Directory.EnumerateFiles(sessionsDir, "*.spec"))
-            {
-                if (active.Contains(Path.GetFileNameWithoutExtension(spec))) continue;
-                File.Delete(spec);
-                removed.Add($"spec {Path.GetFileNameWithoutExtension(spec)}");
-            }
+            // "<id>.spec" or "<id>.attach-<n>.spec"
+            string id = Path.GetFileName(spec).Split('.')[0];
+            if (active.Contains(id) || !File.Exists(spec)) continue;
+            File.Delete(spec);
+            removed.Add($"spec {Path.GetFileNameWithoutExtension(spec)}");
+        }
+        foreach (var id in claimed)
+        {
+            if (!active.Contains(id)) launcher.Claims.Release(id);
         }
         if (ended.Count + removed.Count > 0)
         {
-            store.AppendEvent(new EventRecord { Time = DateTime.UtcNow, Kind = EventKinds.Gc, Message = $"ended {ended.Count} session(s), removed {removed.Count} object(s)" });
+            store.AppendEvent(new EventRecord { Time = DateTime.UtcNow, Kind = EventKinds.Gc, Message = $"ended {ended.Count} session(s) [{string.Join(", ", ended)}], removed {removed.Count} object(s) [{string.Join(", ", removed)}]" });
         }
         return new GcReport(ended, removed);
     }

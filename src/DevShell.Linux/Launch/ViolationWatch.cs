@@ -6,10 +6,11 @@ namespace DevShell.Linux.Launch;
 /// Samples one running env's cgroup on the launcher's tick (every 250 ms) and records each violation the moment
 /// it is seen (well inside the 1 s target). Keeps the last reading for the CI verdict (CPU time, memory peak).
 /// </summary>
-public sealed class ViolationWatch(ICgroupDriver driver, ISessionJournal journal) : IDisposable
+public sealed class ViolationWatch(ICgroupDriver driver, ISessionJournal journal, Func<IReadOnlyDictionary<string, long>>? dropCounters = null) : IDisposable
 {
     private readonly UsageSampler _sampler = new();
     private bool _added;
+    private long _dropped;
 
     public List<Violation> Violations { get; } = [];
     public SessionSnapshot? Last { get; private set; }
@@ -30,12 +31,23 @@ public sealed class ViolationWatch(ICgroupDriver driver, ISessionJournal journal
             Last = snap;
             if (snap.MemoryPeakBytes is long peak) MemoryPeakBytes = Math.Max(MemoryPeakBytes ?? 0, peak);
             else if (snap.MemoryCurrentBytes is long cur) MemoryPeakBytes = Math.Max(MemoryPeakBytes ?? 0, cur);
-            foreach (var v in snap.Violations)
-            {
-                Violations.Add(v);
-                journal.Record(env.SessionId, env.Profile.Name, v.Kind, v.Describe(), v.Value, v.Limit);
-            }
+            foreach (var v in snap.Violations) Report(env, v);
         }
+        if (env.Veth is not null && dropCounters is not null && dropCounters().TryGetValue(env.SessionId, out long dropped) && dropped > _dropped)
+        {
+            // The env's drop counter in the nft table rose: its egress policy blocked traffic.
+            Report(env, new Violation(EgressBlockedKind, dropped - _dropped, null));
+            _dropped = dropped;
+        }
+    }
+
+    public const string EgressBlockedKind = "egress_blocked";
+
+    private void Report(EnvContext env, Violation v)
+    {
+        Violations.Add(v);
+        string message = v.Kind == EgressBlockedKind ? $"egress policy dropped {v.Value} packet(s)" : v.Describe();
+        journal.Record(env.SessionId, env.Profile.Name, v.Kind, message, v.Value, v.Limit);
     }
 
     public void Dispose() => _sampler.Dispose();

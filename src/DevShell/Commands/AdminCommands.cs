@@ -30,5 +30,26 @@ public static class AdminCommands
         }));
         db.Subcommands.Add(recover);
         yield return db;
+
+        var net = new Command("net", "The DevShell bridge and nftables table");
+        var force = new Option<bool>("--force") { Description = "Stop running bridged envs first" };
+        var down = new Command("down", "Remove the bridge, the nftables table and the generated hosts/resolv.conf (envs must be stopped)") { force };
+        down.SetAction(r => Cli.Guard(() =>
+        {
+            using var engine = new Engine();
+            if (!engine.IsRoot) throw new Linux.Launch.HostUnsupportedException("removing the bridge needs root: run it with sudo");
+            engine.Reconcile();
+            var bridged = engine.Store.ListActiveSessions().Where(s => s.Ip is not null).ToList();
+            if (bridged.Count > 0 && !r.GetValue(force))
+            {
+                throw new Core.Validation.DevShellInputException($"{bridged.Count} bridged env(s) are running ({string.Join(", ", bridged.Select(s => s.Id))}): stop them first, or use --force");
+            }
+            foreach (var s in bridged) engine.Stop(s.Id);
+            var done = engine.NetworkPart.Down();
+            Console.WriteLine(done.Count == 0 ? "nothing to remove" : string.Join(Environment.NewLine, done));
+            return ExitCodes.Ok;
+        }));
+        net.Subcommands.Add(down);
+        yield return net;
     }
 }

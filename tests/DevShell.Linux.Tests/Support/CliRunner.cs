@@ -17,6 +17,11 @@ public sealed class CliRunner : IDisposable
 
     /// <summary>This runner's own cgroup parent, so its gc never touches another test's groups.</summary>
     public string CgroupParent { get; } = "devshell-test-" + Guid.NewGuid().ToString("N")[..6];
+
+    /// <summary>This runner's own bridge and nft table (never the real devshell0 / inet devshell).</summary>
+    public string Bridge { get; } = "dstb" + Guid.NewGuid().ToString("N")[..6];
+
+    public string NftTable { get; } = "devshell_test_" + Guid.NewGuid().ToString("N")[..6];
     public Dictionary<string, string> Env { get; } = [];
 
     public sealed record Result(int Code, string Out, string Err)
@@ -59,6 +64,8 @@ public sealed class CliRunner : IDisposable
         psi.Environment["DEVSHELL_STAGE2"] = Artifacts.Stage2;
         psi.Environment["DEVSHELL_RUN_DIR"] = Path.Combine(Dir, "run");
         psi.Environment["DEVSHELL_CGROUP_PARENT"] = CgroupParent;
+        psi.Environment["DEVSHELL_BRIDGE"] = Bridge;
+        psi.Environment["DEVSHELL_NFT_TABLE"] = NftTable;
         foreach (var (k, v) in Env) psi.Environment[k] = v;
         return Process.Start(psi)!;
     }
@@ -101,6 +108,7 @@ public sealed class CliRunner : IDisposable
         {
             Run("stop", "--all");
             Run("gc");
+            Run("net", "down", "--force");
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException)
         {

@@ -1,0 +1,67 @@
+using System.Globalization;
+
+namespace DevShell.Linux.Launch;
+
+/// <summary>
+/// The host-wide register of live sessions: one small file per session in the run dir, written before any kernel
+/// object exists and removed after the last one is gone. Kernel objects (cgroups, veths, netns, nft chains) are
+/// shared by every developer's database on the host, so gc asks this register — not only its own database —
+/// whether a session is alive: a launcher or a PID 1 that is still running keeps everything of the session.
+/// </summary>
+public sealed class SessionClaims(string runDir)
+{
+    private string Dir => Path.Combine(runDir, "sessions");
+
+    public string PathOf(string sessionId) => Path.Combine(Dir, sessionId + ".claim");
+
+    public void Claim(string sessionId, int launcherPid, string owner)
+    {
+        Directory.CreateDirectory(Dir);
+        Write(sessionId, $"launcher {launcherPid} {ProcessInfo.StartTicks(launcherPid)}\nowner {owner}\n");
+    }
+
+    public void SetInit(string sessionId, int initPid)
+    {
+        string path = PathOf(sessionId);
+        string text = File.Exists(path) ? File.ReadAllText(path) : "";
+        Write(sessionId, text + $"init {initPid} {ProcessInfo.StartTicks(initPid)}\n");
+    }
+
+    public void Release(string sessionId) => File.Delete(PathOf(sessionId));
+
+    /// <summary>True when the session's launcher or its PID 1 is still the process that claimed it.</summary>
+    public bool IsAlive(string sessionId)
+    {
+        string path = PathOf(sessionId);
+        if (!File.Exists(path)) return false;
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(path);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        foreach (var line in lines)
+        {
+            var f = line.Split(' ');
+            if (f.Length < 3 || (f[0] != "launcher" && f[0] != "init")) continue;
+            if (!int.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) continue;
+            long? ticks = long.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out long t) ? t : null;
+            if (ProcessInfo.IsSameProcess(pid, ticks)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Session ids with a claim file.</summary>
+    public IReadOnlyList<string> List() =>
+        Directory.Exists(Dir) ? Directory.GetFiles(Dir, "*.claim").Select(f => Path.GetFileName(f).Split('.')[0]).ToList() : [];
+
+    private void Write(string sessionId, string text)
+    {
+        string tmp = PathOf(sessionId) + ".tmp";
+        File.WriteAllText(tmp, text);
+        File.Move(tmp, PathOf(sessionId), overwrite: true);
+    }
+}

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text.Json;
+using DevShell.Linux.Tests.Support;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DevShell.Linux.Tests.Cli;
+
+/// <summary>
+/// Bridged envs through the real binary. Traffic goes only between envs these tests start (and the test's own
+/// bridge address, and 127.0.0.1 for a published port): never anywhere else.
+/// </summary>
+[Collection("env")]
+public sealed class NetworkTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly CliRunner _cli = new();
+    private readonly List<Process> _running = [];
+
+    public void Dispose()
+    {
+        foreach (var p in _running)
+        {
+            if (!p.HasExited) p.Kill();
+            p.Dispose();
+        }
+        _cli.Dispose();
+        Assert.False(Directory.Exists($"/sys/class/net/{_cli.Bridge}"), $"bridge {_cli.Bridge} left behind");
+    }
+
+    private void Add(string json)
+    {
+        var r = _cli.RunWith(json, TimeSpan.FromSeconds(30), "profile", "add", "-");
+        Assert.True(r.Code == 0, r.ToString());
+    }
+
+    private static string Profile(string name, string egress = """{ "policy": "all" }""", string ports = "[]") =>
+        $$"""{ "name": "{{name}}", "shell": "/bin/sh", "network": { "mode": "bridge", "egress": {{egress}}, "ports": {{ports}} } }""";
+
+    /// <summary>A TCP server in its own env: python3 serving "hello from NAME" on each port.</summary>
+    private string StartServer(string profile, params int[] ports)
+    {
+        string script = "import socket,threading\n" +
+            "def serve(p):\n" +
+            " s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0',p)); s.listen()\n" +
+            " while True:\n" +
+            "  c,_=s.accept(); c.sendall(b'hello from " + profile + "'); c.close()\n" +
+            string.Concat(ports.Select(p => $"threading.Thread(target=serve,args=({p},)).start()\n"));
+        _running.Add(_cli.Start(["run", profile, "--", "python3", "-c", script]));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var doc = JsonDocument.Parse(_cli.Run("ps", "--json").Out);
+            foreach (var s in doc.RootElement.EnumerateArray())
+            {
+                if (s.GetProperty("profile").GetString() == profile && s.GetProperty("state").GetString() == "running" && s.TryGetProperty("ip", out var ip))
+                {
+                    return ip.GetString()!;
+                }
+            }
+            Thread.Sleep(100);
+        }
+        throw new TimeoutException($"server env {profile} did not start");
+    }
+
+    /// <summary>Shell snippet: try to read from host:port for up to ~3 s; prints what it got or "refused".</summary>
+    private static string Fetch(string host, int port) =>
+        $"python3 -c \"import socket,time\nfor i in range(30):\n  try:\n    s=socket.create_connection(('{host}',{port}),timeout=0.5); print(s.recv(100).decode()); break\n  except OSError as e:\n    err=e; time.sleep(0.1)\nelse:\n  print('blocked', type(err).__name__)\"";
+
+    [Fact]
+    public void Two_envs_open_TCP_to_each_other_by_profile_and_session_name()
+    {
+        if (!Requires.Root(output) || !Requires.Command("python3", output)) return;
+        Add(Profile("alpha"));
+        Add(Profile("beta"));
+        StartServer("alpha", 8000);
+        var r = _cli.Run("run", "beta", "--", "sh", "-c", Fetch("alpha.devshell", 8000) + "; getent hosts alpha.devshell");
+        output.WriteLine(r.ToString());
+        Assert.Equal(0, r.Code);
+        Assert.Contains("hello from alpha", r.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Egress_none_reaches_neither_another_env_nor_the_bridge_and_the_drop_is_an_event()
+    {
+        if (!Requires.Root(output) || !Requires.Command("python3", output)) return;
+        Add(Profile("alpha"));
+        Add(Profile("sealed", egress: """{ "policy": "none" }"""));
+        string alphaIp = StartServer("alpha", 8000);
+        string status = Path.Combine(_cli.Dir, "sealed.json");
+        var r = _cli.Run("run", "sealed", "--status-file", status, "--", "sh", "-c", Fetch(alphaIp, 8000) + "; " + Fetch("10.0.0.1", 1).Replace("10.0.0.1", "$(ip route | awk '/default/ {print $3}')", StringComparison.Ordinal));
+        output.WriteLine(r.ToString());
+        Assert.Equal(0, r.Code);
+        Assert.DoesNotContain("hello", r.Out, StringComparison.Ordinal);
+        Assert.Equal(2, r.Out.Split('\n').Count(l => l.StartsWith("blocked", StringComparison.Ordinal)));
+        using var verdict = JsonDocument.Parse(File.ReadAllText(status));
+        Assert.Contains(verdict.RootElement.GetProperty("violations").EnumerateArray(), v => v.GetProperty("kind").GetString() == "egress_blocked");
+        Assert.Contains("\"kind\":\"egress_blocked\"", _cli.Run("events", "--json").Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_allow_list_reaches_only_the_allowed_port()
+    {
+        if (!Requires.Root(output) || !Requires.Command("python3", output)) return;
+        Add(Profile("db"));
+        Add(Profile("client", egress: """{ "policy": "allow", "allow": ["db.devshell:5432"], "peers": "isolated" }"""));
+        StartServer("db", 5432, 6000);
+        var r = _cli.Run("run", "client", "--", "sh", "-c", Fetch("db.devshell", 5432) + "; " + Fetch("db.devshell", 6000));
+        output.WriteLine(r.ToString());
+        var lines = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("hello from db", lines[0]);
+        Assert.StartsWith("blocked", lines[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_published_port_answers_on_host_loopback()
+    {
+        if (!Requires.Root(output) || !Requires.Command("python3", output)) return;
+        int port = 20000 + Random.Shared.Next(20000);
+        Add(Profile("web", ports: $"[\"{port}:8080\"]"));
+        StartServer("web", 8080);
+        string got = "";
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline && got.Length == 0)
+        {
+            try
+            {
+                using var client = new TcpClient("127.0.0.1", port);
+                var buf = new byte[100];
+                int n = client.GetStream().Read(buf);
+                got = System.Text.Encoding.ASCII.GetString(buf, 0, n);
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+        Assert.Equal("hello from web", got);
+    }
+
+    [Fact]
+    public void Ten_parallel_launches_get_ten_distinct_addresses_and_leave_nothing()
+    {
+        if (!Requires.Root(output)) return;
+        Add(Profile("many"));
+        // Each env holds its address until all ten have printed theirs (a file on the host marks that), so the
+        // ten leases are held at the same time; an address reused after an env ended would not count.
+        string barrier = Path.Combine(_cli.Dir, "all-started");
+        string count = Path.Combine(_cli.Dir, "started");
+        Directory.CreateDirectory(count);
+        var procs = Enumerable.Range(0, 10).Select(i => _cli.Start(["run", "many", "--", "sh", "-c",
+            $"ip -4 -o addr show eth0 | awk '{{print $4}}'; touch {count}/{i}; for t in $(seq 600); do [ -e {barrier} ] && exit 0; sleep 0.1; done; exit 9"])).ToList();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Directory.GetFiles(count).Length < 10 && DateTime.UtcNow < deadline) Thread.Sleep(100);
+        File.WriteAllText(barrier, "");
+        var addresses = new List<string>();
+        foreach (var p in procs)
+        {
+            string stdout = p.StandardOutput.ReadToEnd();
+            string stderr = p.StandardError.ReadToEnd();
+            Assert.True(p.WaitForExit(60_000));
+            Assert.True(p.ExitCode == 0, stderr);
+            addresses.Add(stdout.Trim());
+            p.Dispose();
+        }
+        output.WriteLine(string.Join(" ", addresses));
+        Assert.Equal(10, addresses.Distinct().Count());
+        Assert.All(addresses, a => Assert.Matches(@"^\d+\.\d+\.\d+\.\d+/\d+$", a));
+        Assert.Empty(Directory.GetFiles(Path.Combine(_cli.Dir, "run", "netns")));
+        Assert.DoesNotContain(Directory.GetDirectories("/sys/class/net"), d => File.Exists(Path.Combine(d, "brport", "bridge", "uevent")) && Path.GetFileName(Directory.ResolveLinkTarget(Path.Combine(d, "master"), false)?.FullName ?? "") == _cli.Bridge);
+        Assert.Equal("[]", _cli.Run("ps", "--json").Out.Trim());
+    }
+}
