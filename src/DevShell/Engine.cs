@@ -130,7 +130,7 @@ public sealed class Engine : IDisposable
     private SessionReaper Reaper() => new(Store, Launcher, [CgroupPart, NetworkPart]);
 
     /// <summary>Ends sessions whose env is gone and removes what a crashed launcher left behind.</summary>
-    public GcReport Reconcile() => IsRoot ? Reaper().Collect() : new GcReport([], []);
+    public GcReport Reconcile(bool scanObjects = true) => IsRoot ? Reaper().Collect(scanObjects) : new GcReport([], []);
 
     public void Dispose()
     {

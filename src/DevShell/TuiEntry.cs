@@ -1,4 +1,5 @@
 using DevShell.Commands;
+using DevShell.Tui;
 
 namespace DevShell;
 
@@ -11,6 +12,12 @@ internal static class TuiEntry
         {
             return Cli.Build().Parse(["--help"]).Invoke();
         }
-        return Cli.Build().Parse(["--help"]).Invoke();
+        return Cli.Guard(() =>
+        {
+            using var engine = new Engine();
+            engine.Reconcile();
+            using var backend = new TuiBackend(engine);
+            return TuiApp.Run(backend);
+        });
     }
 }

@@ -23,17 +23,19 @@ public sealed record GcReport(IReadOnlyList<string> EndedSessions, IReadOnlyList
 /// </summary>
 public sealed class SessionReaper(DevShellStore store, Launcher launcher, IReadOnlyList<IEnvironmentPart> parts)
 {
-    public GcReport Collect()
+    /// <param name="scanObjects">Also look for kernel objects without a live session (lists links, cgroups and the
+    /// nft table: tens of ms). Without it only the sessions recorded in the store are checked (cheap, for 1 Hz refresh).</param>
+    public GcReport Collect(bool scanObjects = true)
     {
         var ended = new List<string>();
         var removed = new List<string>();
         // List kernel objects BEFORE reading the sessions: a launch records its session before it creates any
         // object, so every object listed here has its session visible below. The other order would see a
         // concurrent launch's fresh cgroup without its session and remove it.
-        var candidates = parts.Select(p => (Part: p, Ids: p.FindSessions().ToList())).ToList();
+        var candidates = scanObjects ? parts.Select(p => (Part: p, Ids: p.FindSessions().ToList())).ToList() : [];
         string sessionsDir = Path.Combine(launcher.Paths.RunDir, "sessions");
-        var specs = Directory.Exists(sessionsDir) ? Directory.GetFiles(sessionsDir, "*.spec") : [];
-        var claimed = launcher.Claims.List();
+        var specs = scanObjects && Directory.Exists(sessionsDir) ? Directory.GetFiles(sessionsDir, "*.spec") : [];
+        var claimed = scanObjects ? launcher.Claims.List() : [];
         var active = new HashSet<string>(StringComparer.Ordinal);
         foreach (var s in store.ListActiveSessions())
         {
