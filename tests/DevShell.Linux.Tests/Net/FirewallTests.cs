@@ -322,7 +322,7 @@ public sealed class FirewallTests(ITestOutputHelper output)
             remove.Add(sw.Elapsed.TotalMilliseconds);
         }
 
-        output.WriteLine($"nft per-env add batch median {Median(add):F1} ms; remove batch median {Median(remove):F1} ms; " +
+        output.WriteLine($"nft backend {new NftRunner().Backend}: per-env add batch median {Median(add):F1} ms; remove batch median {Median(remove):F1} ms; " +
             $"ReadDropCounters (nfnetlink) median {Median(read):F3} ms; nft -j list counters median {Median(readNft):F1} ms (n=10)");
         Assert.True(Median(read) < 5, $"ReadDropCounters median {Median(read)} ms");
     }

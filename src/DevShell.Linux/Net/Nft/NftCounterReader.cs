@@ -7,7 +7,7 @@ namespace DevShell.Linux.Net.Nft;
 /// <summary>
 /// Reads the named counters of one nftables table straight from the kernel over nfnetlink (NFT_MSG_GETOBJ dump,
 /// filtered by table and type "counter"): no process spawn, tens of microseconds instead of the ~50 ms a
-/// <c>nft -j list counters</c> costs here — what a 1 Hz sampler needs. Writing rules stays with nft.
+/// <c>nft -j list counters</c> costs here — what a 1 Hz sampler needs. Writing rules stays with libnftables (<see cref="NftRunner"/>).
 /// </summary>
 internal static class NftCounterReader
 {
