@@ -84,6 +84,9 @@ public static class RunningTable
         };
     }
 
+    /// <summary>Width the memory text is padded to before its sparkline.</summary>
+    public const int MemoryTextWidth = 11;
+
     /// <summary>The order in which columns give way when the table is too narrow: network first, then IP, then uptime.</summary>
     public static IReadOnlyList<RunningColumn> DropOrder { get; } = [RunningColumn.Net, RunningColumn.Ip, RunningColumn.Uptime, RunningColumn.Pids];
 
@@ -228,7 +231,9 @@ public static class RunningTable
                 }
 
                 var memoryScale = Sparkline.ScaleFor(usage.MemoryBytes, s.MemoryLimitBytes, 1);
-                return TuiFormat.MemoryOfLimit(usage.Latest.MemoryBytes, s.MemoryLimitBytes) + " " + Sparkline.Render(usage.MemoryBytes, layout.SparkWidth, memoryScale);
+                // Padded so the sparklines of different rows line up in most cases ("106.6M/768M" is 11 wide).
+                return TuiFormat.MemoryOfLimit(usage.Latest.MemoryBytes, s.MemoryLimitBytes).PadRight(MemoryTextWidth) + " "
+                    + Sparkline.Render(usage.MemoryBytes, layout.SparkWidth, memoryScale);
             case RunningColumn.Pids:
                 return usage is null
                     ? (s.PidsLimit is { } pl ? "-/" + pl.ToString(System.Globalization.CultureInfo.InvariantCulture) : TuiFormat.Missing)

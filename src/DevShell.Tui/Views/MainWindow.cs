@@ -189,6 +189,13 @@ internal sealed class MainWindow : Runnable
         }
     }
 
+    private void ReplaceProfiles(IReadOnlyList<Profile> profiles)
+    {
+        _state.Profiles = profiles;
+        Profiles.SetProfiles(profiles, _state.RunningCounts());
+        ShowDetails();
+    }
+
     private void SetMessage(string message)
     {
         _state.Message = message;
@@ -408,9 +415,11 @@ internal sealed class MainWindow : Runnable
         App!.Run(editor);
         if (editor.Saved is { } saved)
         {
+            // Show it at once; the next refresh brings the stored version (revision, timestamps).
+            ReplaceProfiles(_state.Profiles.Where(p => p.Name != saved.Name).Append(saved).ToList());
+            Profiles.Select(saved.Name);
             SetMessage($"profile {TuiFormat.Clean(saved.Name)} {(isNew ? "created" : "saved")}");
             _loop?.TryTick();
-            Profiles.Select(saved.Name);
         }
     }
 
@@ -452,7 +461,11 @@ internal sealed class MainWindow : Runnable
         }
 
         var name = profile.Name;
-        InBackground($"deleting {name}", () => _backend.DeleteProfile(name), () => SetMessage($"profile {TuiFormat.Clean(name)} deleted"));
+        InBackground($"deleting {name}", () => _backend.DeleteProfile(name), () =>
+        {
+            ReplaceProfiles(_state.Profiles.Where(p => p.Name != name).ToList());
+            SetMessage($"profile {TuiFormat.Clean(name)} deleted");
+        });
     }
 
     private void StopSession()

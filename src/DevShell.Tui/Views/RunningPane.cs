@@ -1,4 +1,5 @@
 using DevShell.Core.Presenters;
+using Terminal.Gui.Drawing;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 
@@ -118,6 +119,13 @@ internal sealed class RunningPane : FrameView
         return -1;
     }
 
+    // Usage cells are coloured by load, except on the selected row and on a highlighted (fresh violation) row,
+    // which keep their row colours so the selection and the alarm stay readable.
+    private Scheme LoadScheme(CellColorGetterArgs args, Func<RunningRow, double> load) =>
+        args.RowIndex < _rows.Count && args.RowIndex != Table.Value?.SelectedCell.Y && !_rows[args.RowIndex].HasFreshViolation
+            ? _theme.Load(args.RowScheme, load(_rows[args.RowIndex]))
+            : args.RowScheme;
+
     private void ConfigureColumns()
     {
         for (var c = 0; c < _layout.Columns.Count; c++)
@@ -127,8 +135,8 @@ internal sealed class RunningPane : FrameView
             style.MaxWidth = 40;
             style.ColorGetter = column switch
             {
-                RunningColumn.Cpu => args => args.RowIndex < _rows.Count ? _theme.Load(args.RowScheme, _rows[args.RowIndex].CpuLoad) : args.RowScheme,
-                RunningColumn.Memory => args => args.RowIndex < _rows.Count ? _theme.Load(args.RowScheme, _rows[args.RowIndex].MemoryLoad) : args.RowScheme,
+                RunningColumn.Cpu => args => LoadScheme(args, r => r.CpuLoad),
+                RunningColumn.Memory => args => LoadScheme(args, r => r.MemoryLoad),
                 _ => null,
             };
         }

@@ -42,7 +42,8 @@ public class FakeBackendTuiTests(ITestOutputHelper output)
         }
 
         using var tmux = StartDemo();
-        var screen = tmux.WaitFor(s => s.Contains("billing-worker", StringComparison.Ordinal) && s.Contains("q  Quit", StringComparison.Ordinal), "the main screen", Wait);
+        tmux.WaitFor(s => s.Contains("billing-worker", StringComparison.Ordinal) && s.Contains("q  Quit", StringComparison.Ordinal), "the main screen", Wait);
+        var screen = tmux.WaitForAll("Profiles (7)", "Details: billing-worker", "Limits      memory 768M", "Running (none)", "Events", "7 profiles · 0 running");
         Assert.Equal("80x24", tmux.PaneSize());
         var lines = screen.TrimEnd('\n').Split('\n');
         Assert.Equal(24, lines.Length);
@@ -69,7 +70,7 @@ public class FakeBackendTuiTests(ITestOutputHelper output)
         tmux.WaitForText("billing-worker", Wait);
         tmux.Keys("/");
         tmux.Type("inv");
-        var screen = tmux.WaitForText("Profiles (1/7)");
+        var screen = tmux.WaitForAll("Profiles (1/7)", "Details: inventory-svc");
         Tmux.AssertShows(screen, "inventory-svc");
         Tmux.AssertDoesNotShow(screen, "billing-worker");
         Tmux.AssertShows(screen, "Details: inventory-svc");
@@ -100,9 +101,8 @@ public class FakeBackendTuiTests(ITestOutputHelper output)
         tmux.Type("exit 3");
         tmux.Keys("Enter");
 
-        var screen = tmux.WaitFor(s => s.Contains("shell in orders-api exited with 3", StringComparison.Ordinal), "the TUI back with the exit code", Wait);
-        Tmux.AssertShows(screen, "Running (none)");
-        Tmux.AssertShows(screen, "Profiles (1/7)"); // the filter survived
+        tmux.WaitFor(s => s.Contains("shell in orders-api exited with 3", StringComparison.Ordinal), "the TUI back with the exit code", Wait);
+        tmux.WaitForAll("Running (none)", "Profiles (1/7)"); // the env is gone; the filter survived
         tmux.WaitFor(s => s.Contains("EXIT", StringComparison.Ordinal) && s.Contains("START", StringComparison.Ordinal), "the env's start and exit events");
 
         tmux.Keys("q");
@@ -257,16 +257,19 @@ public class FakeBackendTuiTests(ITestOutputHelper output)
         tmux.WaitForText("wider terminal shows NET", Wait);
 
         tmux.Resize(160, 48);
-        var screen = tmux.WaitFor(s => s.Contains("NET/s", StringComparison.Ordinal) && !s.Contains("wider terminal", StringComparison.Ordinal), "the wide layout");
-        var lines = screen.TrimEnd('\n').Split('\n');
-        Assert.Equal(48, lines.Length);
-        Assert.Contains("q  Quit", lines[^1], StringComparison.Ordinal);
+        static string[] Lines(string s) => s.TrimEnd('\n').Split('\n');
+        var screen = tmux.WaitFor(
+            s => s.Contains("NET/s", StringComparison.Ordinal) && !s.Contains("wider terminal", StringComparison.Ordinal)
+                && Lines(s).Length == 48 && Lines(s)[^1].Contains("q  Quit", StringComparison.Ordinal),
+            "the wide layout down to the key bar on line 48");
+        var lines = Lines(screen);
         Assert.EndsWith("╮", lines[0].TrimEnd(), StringComparison.Ordinal);
         Assert.Equal(160, lines[0].TrimEnd().Length);
 
         tmux.Resize(80, 24);
-        screen = tmux.WaitForText("wider terminal shows NET");
-        Tmux.AssertShows(screen.TrimEnd('\n').Split('\n')[^1], "q  Quit");
+        tmux.WaitFor(
+            s => s.Contains("wider terminal shows NET", StringComparison.Ordinal) && Lines(s).Length == 24 && Lines(s)[^1].Contains("q  Quit", StringComparison.Ordinal),
+            "the narrow layout again");
     }
 
     [Fact]
@@ -280,9 +283,7 @@ public class FakeBackendTuiTests(ITestOutputHelper output)
         using var tmux = StartDemo();
         tmux.WaitForText("billing-worker", Wait);
         tmux.Keys("?");
-        var screen = tmux.WaitForText("DevShell keys");
-        Tmux.AssertShows(screen, "Open the profile's shell");
-        Tmux.AssertShows(screen, "Quit the TUI");
+        tmux.WaitForAll("DevShell keys", "Open the profile's shell", "Quit the TUI");
         tmux.Keys("Escape");
         tmux.WaitFor(s => !s.Contains("DevShell keys", StringComparison.Ordinal), "help closed");
     }

@@ -115,6 +115,10 @@ internal sealed partial class Tmux : IDisposable
     public static void AssertDoesNotShow(string screen, string text) =>
         Assert.False(screen.Contains(text, StringComparison.Ordinal), $"did not expect \"{text}\" on the screen:\n{screen}");
 
+    /// <summary>Waits until the screen contains every one of <paramref name="texts"/> at the same time.</summary>
+    public string WaitForAll(params string[] texts) =>
+        WaitFor(s => texts.All(t => s.Contains(t, StringComparison.Ordinal)), string.Join(" and ", texts.Select(t => $"\"{t}\"")));
+
     /// <summary>The line of the screen containing <paramref name="text"/>, or null.</summary>
     public static string? LineWith(string screen, string text) =>
         screen.Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));

@@ -60,8 +60,14 @@ public sealed class FakeBackend : ITuiBackend
     public string? OpenShellFailure { get; set; }
 
     /// <summary>
+    /// When set, <see cref="OpenShell"/> runs this program instead of bash, with "{profile}" in the arguments replaced,
+    /// e.g. ["/path/devshell", "shell", "{profile}"]: the TUI's hand-off then drives a real env's pty relay.
+    /// </summary>
+    public IReadOnlyList<string>? ShellCommand { get; set; }
+
+    /// <summary>
     /// Options from the environment, for the demo: DEVSHELL_FAKE_ENVS (simulated envs), DEVSHELL_FAKE_VIOLATION_SECONDS,
-    /// DEVSHELL_FAKE_OPEN_FAILS (make OpenShell fail with that message).
+    /// DEVSHELL_FAKE_OPEN_FAILS (make OpenShell fail with that message), DEVSHELL_FAKE_SHELL_COMMAND (see <see cref="ShellCommand"/>).
     /// </summary>
     public static FakeBackend FromEnvironment()
     {
@@ -69,7 +75,12 @@ public sealed class FakeBackend : ITuiBackend
         var every = double.TryParse(Environment.GetEnvironmentVariable("DEVSHELL_FAKE_VIOLATION_SECONDS"), CultureInfo.InvariantCulture, out var s)
             ? TimeSpan.FromSeconds(s)
             : TimeSpan.FromSeconds(20);
-        return new FakeBackend(envs, every) { OpenShellFailure = Environment.GetEnvironmentVariable("DEVSHELL_FAKE_OPEN_FAILS") };
+        var command = Environment.GetEnvironmentVariable("DEVSHELL_FAKE_SHELL_COMMAND");
+        return new FakeBackend(envs, every)
+        {
+            OpenShellFailure = Environment.GetEnvironmentVariable("DEVSHELL_FAKE_OPEN_FAILS"),
+            ShellCommand = string.IsNullOrWhiteSpace(command) ? null : command.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+        };
     }
 
     public IReadOnlyList<Profile> ListProfiles()
@@ -192,7 +203,9 @@ public sealed class FakeBackend : ITuiBackend
 
         try
         {
-            return RunBash(session.Profile, _profiles[profile].Hostname ?? profile);
+            return ShellCommand is { Count: > 0 } command
+                ? Run(command[0], command.Skip(1).Select(a => a.Replace("{profile}", profile, StringComparison.Ordinal)))
+                : RunBash(session.Profile, _profiles[profile].Hostname ?? profile);
         }
         finally
         {
@@ -284,6 +297,14 @@ public sealed class FakeBackend : ITuiBackend
         ];
         var (kind, message) = kinds[_random.Next(kinds.Length)];
         _events.Add(new TuiEvent(_nextEventId++, now, s.Id, s.Profile, kind, message, true));
+    }
+
+    private static int Run(string program, IEnumerable<string> args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, args) { UseShellExecute = false })
+            ?? throw new InvalidOperationException($"could not start {program}");
+        process.WaitForExit();
+        return process.ExitCode;
     }
 
     private static int RunBash(string label, string hostname)

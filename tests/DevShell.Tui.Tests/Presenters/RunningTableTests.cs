@@ -49,8 +49,7 @@ public class RunningTableTests
         Assert.Equal(1.0, row.CpuLoad);
 
         // Memory against the 512M limit: 128M is a quarter, 256M a half.
-        Assert.StartsWith("256M/512M", cell[RunningColumn.Memory], StringComparison.Ordinal);
-        Assert.EndsWith("▃▅", cell[RunningColumn.Memory], StringComparison.Ordinal);
+        Assert.Equal("256M/512M".PadRight(RunningTable.MemoryTextWidth) + " " + new string(' ', layout.SparkWidth - 2) + "▃▅", cell[RunningColumn.Memory]);
         Assert.Equal(0.5, row.MemoryLoad);
         Assert.Equal("12/256", cell[RunningColumn.Pids]);
     }
@@ -130,6 +129,16 @@ public class RunningTableTests
         Assert.Empty(wide.Hidden);
         Assert.Equal(8, wide.Layout.Columns.Count);
         Assert.True(wide.Layout.SparkWidth > narrow.Layout.SparkWidth);
+    }
+
+    [Fact]
+    public void Sparklines_of_different_rows_start_in_the_same_column()
+    {
+        var history = History(("a", 1, 5L << 20), ("b", 1, 700L << 20));
+        var layout = RunningTable.LayoutFor(200);
+        var rows = RunningTable.Build([Session("a", "p", mem: 768L << 20), Session("b", "p", mem: 768L << 20)], history, layout, Now, 2);
+        var memory = layout.Columns.ToList().IndexOf(RunningColumn.Memory);
+        Assert.Equal(rows[0].Cells[memory].Length, rows[1].Cells[memory].Length);
     }
 
     [Fact]
