@@ -22,6 +22,9 @@ internal sealed class TuiState
 
     public string? SelectedProfile { get; set; }
 
+    /// <summary>The pane that had the focus when the TUI left for a shell (1 profiles … 4 events).</summary>
+    public int FocusedPane { get; set; } = 1;
+
     public string? LastError { get; set; }
 
     /// <summary>Shown in the status line, e.g. "shell in orders-api exited with 0".</summary>

@@ -131,6 +131,25 @@ public static class ProfileForm
         _ => field.ToString(),
     };
 
+    /// <summary>
+    /// The letter that jumps to a field with Alt (underlined in its label). S, C, J and E are taken by the
+    /// Save, Cancel and JSON/Fields buttons.
+    /// </summary>
+    public static char AccessKey(FormField field) => field switch
+    {
+        FormField.Name => 'n',
+        FormField.Service => 'r',
+        FormField.Description => 'd',
+        FormField.Shell => 'h',
+        FormField.Workdir => 'w',
+        FormField.Hostname => 'o',
+        FormField.NetworkMode => 't',
+        FormField.Memory => 'm',
+        FormField.Cpu => 'u',
+        FormField.Pids => 'p',
+        _ => throw new ArgumentOutOfRangeException(nameof(field)),
+    };
+
     /// <summary>A hint shown in an empty field.</summary>
     public static string Hint(FormField field) => field switch
     {

@@ -93,7 +93,13 @@ internal sealed class MainWindow : Runnable
 
         Profiles.SetProfiles(_state.Profiles, _state.RunningCounts());
         ApplyState(DateTimeOffset.UtcNow);
-        Profiles.List.SetFocus();
+        Do(_state.FocusedPane switch
+        {
+            2 => TuiAction.FocusDetails,
+            3 => TuiAction.FocusRunning,
+            4 => TuiAction.FocusEvents,
+            _ => TuiAction.FocusProfiles,
+        });
         _loop = new RefreshLoop(_backend, _state.Events.LastId, (snapshot, done) => app.Invoke(() =>
         {
             try
@@ -394,6 +400,7 @@ internal sealed class MainWindow : Runnable
     private void LeaveFor(ShellRequest request)
     {
         PendingShell = request;
+        _state.FocusedPane = Details.HasFocus ? 2 : Running.HasFocus ? 3 : Events.HasFocus ? 4 : 1;
         _state.SelectedProfile = Profiles.SelectedProfile?.Name ?? _state.SelectedProfile;
         RequestStop();
     }

@@ -56,48 +56,52 @@ internal sealed class ProfileEditor : Window
         Height = Dim.Percent(96);
 
         _fieldsView = new View { X = 0, Y = 0, Width = Dim.Fill(), Height = 10, CanFocus = true, TabStop = TabBehavior.TabGroup };
-        var row = 0;
-        foreach (var field in new[] { FormField.Name, FormField.Service, FormField.Description, FormField.Shell, FormField.Workdir, FormField.Hostname, FormField.NetworkMode, FormField.Memory, FormField.Cpu, FormField.Pids })
-        {
-            var label = new Label { X = 0, Y = row, Width = LabelWidth, Text = ProfileForm.Label(field) };
-            var mark = new Label { X = Pos.AnchorEnd(2), Y = row, Width = 2, Text = "" };
-            _marks[field] = mark;
-            _fieldsView.Add(label, mark);
-            if (field == FormField.NetworkMode)
-            {
-                row++;
-                continue;
-            }
-
-            var text = new TextField { X = LabelWidth, Y = row, Width = Dim.Fill(3), CanFocus = true };
-            if (field == FormField.Name && !isNew)
-            {
-                text.ReadOnly = true; // renaming is clone + delete
-            }
-
-            text.ValueChanged += (_, _) => Recheck();
-            _fields[field] = text;
-            _fieldsView.Add(text);
-            row++;
-        }
-
         _network = new OptionSelector
         {
             X = LabelWidth,
-            Y = 6,
             Orientation = Orientation.Horizontal,
             Labels = [.. ProfileForm.NetworkModes],
             CanFocus = true,
         };
         _network.ValueChanged += (_, _) => Recheck();
-        _fieldsView.Add(_network);
+
+        // Each label is added right before its input: Alt+<underlined letter> on a label focuses the view after it.
+        var row = 0;
+        foreach (var field in new[] { FormField.Name, FormField.Service, FormField.Description, FormField.Shell, FormField.Workdir, FormField.Hostname, FormField.NetworkMode, FormField.Memory, FormField.Cpu, FormField.Pids })
+        {
+            var label = new Label { X = 0, Y = row, Width = LabelWidth, Text = WithHotKey(ProfileForm.Label(field), ProfileForm.AccessKey(field)) };
+            View input;
+            if (field == FormField.NetworkMode)
+            {
+                _network.Y = row;
+                input = _network;
+            }
+            else
+            {
+                var text = new TextField { X = LabelWidth, Y = row, Width = Dim.Fill(3), CanFocus = true };
+                if (field == FormField.Name && !isNew)
+                {
+                    text.ReadOnly = true; // renaming is clone + delete
+                }
+
+                text.ValueChanged += (_, _) => Recheck();
+                _fields[field] = text;
+                input = text;
+            }
+
+            _fieldsView.Add(label, input);
+            _marks[field] = new Label { X = Pos.AnchorEnd(2), Y = row, Width = 2, Text = "" };
+            row++;
+        }
+
+        _fieldsView.Add([.. _marks.Values]);
 
         _json = new TextView
         {
             X = 0,
             Y = 0,
             Width = Dim.Fill(),
-            Height = Dim.Percent(60),
+            Height = Dim.Fill(7), // leaves the problems (5 lines) and the buttons
             Visible = false,
             WordWrap = false,
             TabKeyAddsTab = false,
@@ -120,7 +124,7 @@ internal sealed class ProfileEditor : Window
 
         _saveButton = new Button { Text = "_Save", IsDefault = true };
         var cancel = new Button { Text = "_Cancel" };
-        _modeButton = new Button { Text = "JSON (F2)" };
+        _modeButton = new Button { Text = "_JSON (F2)" };
         _saveButton.X = Pos.Center() - 20;
         _saveButton.Y = Pos.AnchorEnd(1);
         cancel.X = Pos.Right(_saveButton) + 2;
@@ -145,6 +149,20 @@ internal sealed class ProfileEditor : Window
 
         Add(_fieldsView, _json, problemsTitle, _problems, _saveButton, cancel, _modeButton);
         LoadFields(ProfileForm.FromProfile(profile));
+
+        // Long values (a description) should show their start; the fields can only scroll once they have a width.
+        IsRunningChanged += (_, e) =>
+        {
+            if (e.Value)
+            {
+                foreach (var field in _fields.Values)
+                {
+                    field.InsertionPoint = 0;
+                }
+
+                (_isNew ? _fields[FormField.Name] : _fields[FormField.Service]).SetFocus();
+            }
+        };
     }
 
     private Label ProblemsTitle { get; }
@@ -171,6 +189,7 @@ internal sealed class ProfileEditor : Window
             foreach (var field in TextFields)
             {
                 _fields[field].Text = values[field];
+                _fields[field].InsertionPoint = 0; // show the start of long values
             }
 
             var mode = ProfileForm.NetworkModes.ToList().IndexOf(values.NetworkMode);
@@ -197,6 +216,12 @@ internal sealed class ProfileEditor : Window
     }
 
     private string? FixedName => _isNew ? null : _original.Name;
+
+    private static string WithHotKey(string label, char key)
+    {
+        var i = label.IndexOf(key, StringComparison.OrdinalIgnoreCase);
+        return i < 0 ? label : label.Insert(i, "_");
+    }
 
     private void Recheck()
     {
@@ -274,7 +299,7 @@ internal sealed class ProfileEditor : Window
         _fieldsView.Visible = !_jsonMode;
         _json.Visible = _jsonMode;
         ProblemsTitle.Y = _jsonMode ? Pos.Bottom(_json) : Pos.Bottom(_fieldsView) + 1;
-        _modeButton.Text = _jsonMode ? "Fields (F2)" : "JSON (F2)";
+        _modeButton.Text = _jsonMode ? "Fi_elds (F2)" : "_JSON (F2)";
         (_jsonMode ? (View)_json : _fields[_isNew ? FormField.Name : FormField.Service]).SetFocus();
         Recheck();
     }

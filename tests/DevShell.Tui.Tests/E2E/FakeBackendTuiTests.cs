@@ -184,6 +184,76 @@ public class FakeBackendTuiTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Editing_a_profile_validates_each_change_and_the_json_editor_shows_the_same_profile()
+    {
+        if (!Ready())
+        {
+            return;
+        }
+
+        using var tmux = StartDemo();
+        tmux.WaitForText("billing-worker", Wait);
+        tmux.Keys("e");
+        tmux.WaitForAll("Edit profile billing-worker", "✓ valid");
+
+        tmux.Keys("M-m"); // Alt+M: the Memory field
+        tmux.ClearField();
+        tmux.Type("12XB");
+        tmux.WaitForAll("limits.memory \"12XB\" is not a size (use e.g. 512M, 2G)", "✗ 1 problem");
+        tmux.ClearField();
+        tmux.Type("1G");
+        tmux.WaitForText("✓ valid");
+
+        tmux.Keys("M-d"); // Alt+D: the Description field
+        tmux.ClearField(120);
+        tmux.Type("Edited in the TUI");
+
+        // F2: the JSON editor shows the profile with the field edits; F2 again returns to the fields.
+        tmux.Keys("F2");
+        tmux.WaitForAll("\"description\": \"Edited in the TUI\"", "\"name\": \"billing-worker\"", "Fields (F2)", "✓ valid");
+        tmux.Keys("F2");
+        tmux.WaitForText("JSON (F2)");
+
+        tmux.Keys("Enter");
+        tmux.WaitForAll("profile billing-worker saved", "Limits      memory 1G", "About       Edited in the TUI");
+    }
+
+    [Fact]
+    public void Stop_ends_the_selected_env_after_asking()
+    {
+        if (!Ready())
+        {
+            return;
+        }
+
+        using var tmux = StartDemo(120, 40, new() { ["DEVSHELL_FAKE_ENVS"] = "2", ["DEVSHELL_FAKE_VIOLATION_SECONDS"] = "3600" });
+        tmux.WaitForText("Running (2)", Wait);
+        tmux.Keys("3");
+        tmux.Keys("s");
+        tmux.WaitForText("Stop \"billing-worker-001\"");
+        tmux.Keys("M-s");
+        tmux.WaitForAll("env billing-worker-001 stopped", "Running (1)", "STOP");
+    }
+
+    [Fact]
+    public void Import_brings_back_a_deleted_preset()
+    {
+        if (!Ready())
+        {
+            return;
+        }
+
+        using var tmux = StartDemo();
+        tmux.WaitForText("billing-worker", Wait);
+        tmux.Keys("d");
+        tmux.WaitForText("Delete profile \"billing-worker\"?");
+        tmux.Keys("M-d");
+        tmux.WaitForAll("profile billing-worker deleted", "Profiles (6)");
+        tmux.Keys("i");
+        tmux.WaitForAll("presets imported", "Profiles (7)", "  billing-worker");
+    }
+
+    [Fact]
     public void Delete_asks_first_and_Enter_keeps_the_profile()
     {
         if (!Ready())

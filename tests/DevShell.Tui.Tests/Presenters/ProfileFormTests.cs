@@ -197,6 +197,18 @@ public class ProfileFormTests
     }
 
     [Fact]
+    public void Every_field_has_its_own_access_key_that_is_in_its_label_and_free_of_the_buttons()
+    {
+        var keys = Enum.GetValues<FormField>().Select(ProfileForm.AccessKey).ToList();
+        Assert.Equal(keys.Count, keys.Distinct().Count());
+        Assert.DoesNotContain('s', keys);
+        Assert.DoesNotContain('c', keys);
+        Assert.DoesNotContain('j', keys);
+        Assert.DoesNotContain('e', keys);
+        Assert.All(Enum.GetValues<FormField>(), f => Assert.Contains(ProfileForm.AccessKey(f).ToString(), ProfileForm.Label(f), StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public void Every_validator_field_of_the_simple_form_maps_to_its_field()
     {
         foreach (var field in Enum.GetValues<FormField>())
