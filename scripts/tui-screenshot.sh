@@ -5,7 +5,8 @@
 #
 # Starts `devshell` (DEVSHELL_BIN, else artifacts/bin/devshell from scripts/test.sh) with no arguments in a detached
 # tmux session on a private socket, with a fresh temp database so the presets are seeded. As root it first starts N
-# (default 2) background envs with `devshell run PROFILE -- sleep`, so the running table and sparklines have data.
+# (default 2) background envs with `devshell run PROFILE -- sh -c <busy loop>`, so the running table and sparklines have data,
+# and one short env that allocates past its memory limit, so the events pane shows a violation.
 # --demo runs the TUI on the test project's fake backend instead (no root; simulated envs and violations).
 # The screen is captured with its colours (tmux capture-pane -e -p), converted to HTML with aha, and rendered with
 # headless chromium. Needs: tmux, aha, chromium (apt-get install -y tmux aha chromium).
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
     --envs) envs=$2; shift ;;
     --size) size=$2; shift ;;
     --out) out=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "tui-screenshot: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -62,10 +63,14 @@ else
     profiles=(orders-api billing-worker inventory-svc untrusted db-client)
     for ((i = 0; i < envs; i++)); do
       p=${profiles[$((i % ${#profiles[@]}))]}
-      # A little CPU and memory so the sparklines move: a busy loop for a moment, then sleep.
-      "$bin" run "$p" -- sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; sleep 120' >"$work/env-$i.log" 2>&1 &
+      # Some CPU so the sparklines move: short busy loops with pauses, until cleanup stops the env.
+      "$bin" run "$p" -- sh -c 'while :; do i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; sleep 0.2; done' >"$work/env-$i.log" 2>&1 &
       bg_pids+=($!)
     done
+    # One env that allocates past its 256M limit, so the events pane shows a violation.
+    if [ -x /usr/bin/python3 ]; then
+      timeout 60 "$bin" run untrusted -- /usr/bin/python3 -c 'b=bytearray(300*1024*1024)' >"$work/oom.log" 2>&1 || true
+    fi
   fi
   cmd="DEVSHELL_DB='$DEVSHELL_DB' exec '$bin'"
 fi

@@ -18,6 +18,9 @@ internal sealed class TuiState
 
     public EventLog Events { get; } = new();
 
+    /// <summary>True once the events from before the TUI started have been read (later ones are highlighted when they arrive).</summary>
+    public bool EventHistoryLoaded { get; set; }
+
     public string Filter { get; set; } = "";
 
     public string? SelectedProfile { get; set; }

@@ -31,6 +31,7 @@ public sealed class EventLog
 
     /// <summary>
     /// Adds events that arrived at <paramref name="arrivedAt"/>; events already seen (same id) are ignored.
+    /// Pass <see cref="DateTimeOffset.MinValue"/> for history (events from before the viewer started), which is never fresh.
     /// Returns how many new violations were added.
     /// </summary>
     public int Add(IEnumerable<TuiEvent> events, DateTimeOffset arrivedAt)

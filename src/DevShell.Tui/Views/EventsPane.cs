@@ -38,12 +38,13 @@ internal sealed class EventsPane : FrameView
                 return;
             }
 
+            // Unfocused, the list shows no selection: only violations stand out.
             var normal = List.GetAttributeForRole(VisualRole.Normal);
             e.RowAttribute = _rows[e.Row].Style switch
             {
                 EventStyle.FreshViolation => _theme.FreshViolation(normal),
                 EventStyle.Violation => _theme.Violation(normal),
-                _ => null,
+                _ => normal,
             };
         };
         Add(List);

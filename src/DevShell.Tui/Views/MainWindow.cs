@@ -147,7 +147,13 @@ internal sealed class MainWindow : Runnable
             _state.Usage.Record(snapshot.At, snapshot.Usage, snapshot.Sessions.Select(s => s.Id));
         }
 
-        _state.Events.Add(snapshot.Events, snapshot.At);
+        // Events that happened before the TUI started are history, not news: only later ones are highlighted.
+        // (Events from while the TUI was away running a shell do count as news when it comes back.)
+        _state.Events.Add(snapshot.Events, _state.EventHistoryLoaded ? snapshot.At : DateTimeOffset.MinValue);
+        if (snapshot.Error is null || !snapshot.Error.Contains("reading events", StringComparison.Ordinal))
+        {
+            _state.EventHistoryLoaded |= snapshot.Events.Count < RefreshLoop.MaxEventsPerTick;
+        }
         _state.LastError = snapshot.Error;
         Profiles.SetProfiles(_state.Profiles, _state.RunningCounts());
         ApplyState(snapshot.At);

@@ -48,6 +48,15 @@ public class EventPresenterTests
     }
 
     [Fact]
+    public void History_is_never_highlighted()
+    {
+        var log = new EventLog();
+        log.Add([Event(1, "oom_kill", true)], DateTimeOffset.MinValue);
+        Assert.Equal(EventStyle.Violation, EventRows.Build(log, T0, TimeSpan.Zero)[0].Style);
+        Assert.Equal("Events", EventRows.Title(log, T0));
+    }
+
+    [Fact]
     public void A_line_shows_time_mark_kind_profile_and_message()
     {
         var log = new EventLog();
