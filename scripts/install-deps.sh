@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages DevShell and its tests use. Idempotent: installs only what is missing.
 set -euo pipefail
-pkgs=(util-linux iproute2 nftables tmux clang zlib1g-dev python3 procps kmod)
+pkgs=(util-linux iproute2 nftables libnftables1 tmux clang zlib1g-dev python3 procps kmod busybox-static)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

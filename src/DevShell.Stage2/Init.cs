@@ -24,6 +24,12 @@ internal static unsafe class Init
         }
         if (spec.LoopbackUp) LoopbackUp();
 
+        // With a rootfs, the new root usually has no glibc for this (dynamically linked) binary, so the payload and the
+        // on_exit hook are started BEFORE pivot_root and wait on a "go" pipe; pivot_root moves their root along.
+        bool early = spec.RootMode == "rootfs";
+        (int Pid, int Go) mainEarly = early ? SpawnWaiting("payload", null) : (-1, -1);
+        (int Pid, int Go) hookEarly = early && spec.OnExit is not null ? SpawnWaiting("hook", "on_exit") : (-1, -1);
+
         Mounts.Build(spec);
 
         if (spec.Hostname.Length > 0)
@@ -32,20 +38,54 @@ internal static unsafe class Init
             fixed (byte* p = name) Sys.Check(Libc.sethostname(p, name.Length), "hostname", $"setting the hostname to {spec.Hostname}");
         }
 
-        int main = SpawnStage("payload", null);
+        int main = early ? Release(mainEarly) : SpawnStage("payload", null);
         Sys.TryWriteLine(status, StatusProtocol.Ready);
-        return Reap(spec, main);
+        return Reap(spec, main, hookEarly);
+    }
+
+    /// <summary>
+    /// Starts a stage that says it is loaded (one byte on fd 5, a socketpair), then blocks until <see cref="Release"/>
+    /// writes its go byte. Waiting for "loaded" matters: the dynamic loader maps libraries after posix_spawn returns,
+    /// and must be done before pivot_root takes the host's /lib away.
+    /// </summary>
+    private static (int Pid, int Go) SpawnWaiting(string mode, string? hook)
+    {
+        int* fds = stackalloc int[2];
+        Sys.Check(Libc.socketpair(1 /* AF_UNIX */, 1 /* SOCK_STREAM */ | K.O_CLOEXEC, 0, fds), "spawn", "creating a start channel");
+        int pid;
+        try
+        {
+            pid = SpawnStage(mode, hook, fds[1]);
+        }
+        finally
+        {
+            Libc.close(fds[1]);
+        }
+        byte loaded;
+        nint n;
+        do { n = Libc.read(fds[0], &loaded, 1); } while (n < 0 && Libc.Errno == K.EINTR);
+        if (n != 1) Sys.Fail("spawn", K.ENOENT, $"the {mode} stage exited before it was loaded");
+        return (pid, fds[0]);
+    }
+
+    private static int Release((int Pid, int Go) waiting)
+    {
+        byte go = 1;
+        Libc.write(waiting.Go, &go, 1);
+        Libc.close(waiting.Go);
+        return waiting.Pid;
     }
 
     /// <summary>Runs this same binary in payload or hook mode, with stdio, the status pipe and the spec passed on.</summary>
-    private static int SpawnStage(string mode, string? hook)
+    private static int SpawnStage(string mode, string? hook, int goFd = -1)
     {
         var argv = hook is null ? new[] { "devshell-stage2", mode } : new[] { "devshell-stage2", mode, hook };
-        var fds = new (int, int)[] { (0, 0), (1, 1), (2, 2), (StatusProtocol.StatusFd, StatusProtocol.StatusFd), (StatusProtocol.SpecFd, StatusProtocol.SpecFd) };
-        return Sys.Spawn("/proc/self/exe", argv, [], fds);
+        var fds = new List<(int, int)> { (0, 0), (1, 1), (2, 2), (StatusProtocol.StatusFd, StatusProtocol.StatusFd), (StatusProtocol.SpecFd, StatusProtocol.SpecFd) };
+        if (goFd >= 0) fds.Add((StatusProtocol.GoFd, goFd));
+        return Sys.Spawn("/proc/self/exe", argv, [], [.. fds]);
     }
 
-    private static int Reap(LaunchSpec spec, int main)
+    private static int Reap(LaunchSpec spec, int main, (int Pid, int Go) hookEarly)
     {
         const int status = StatusProtocol.StatusFd;
         int hookPid = -1;
@@ -66,7 +106,7 @@ internal static unsafe class Init
                 (code, int sig) = Sys.DecodeWait(st);
                 if (spec.OnExit is not null)
                 {
-                    try { hookPid = SpawnStage("hook", "on_exit"); }
+                    try { hookPid = hookEarly.Pid > 0 ? Release(hookEarly) : SpawnStage("hook", "on_exit"); }
                     catch (StageException e) { Program.Report(status, "hook", e.Errno, e.Message); }
                 }
                 if (hookPid < 0) Finish(spec, code, sig);

@@ -27,6 +27,10 @@ internal static class Program
         try
         {
             var spec = LaunchSpec.Parse(Sys.ReadAllFromFd(StatusProtocol.SpecFd));
+            if (mode is "payload" or "hook" && !Sys.AwaitGo())
+            {
+                return 0; // started early for a rootfs and never released: the env ended before we were needed
+            }
             return mode switch
             {
                 "init" => Init.Run(spec),

@@ -53,7 +53,7 @@ public static class LaunchPlanner
             Uid = dev.Uid,
             Gid = dev.Gid,
             Home = dev.Home,
-            Cwd = profile.Workdir is null ? dev.Home : dev.Expand(profile.Workdir),
+            Cwd = profile.Workdir is not null ? dev.Expand(profile.Workdir) : profile.Filesystem.Mode == "rootfs" ? "/" : dev.Home,
             Seccomp = profile.Security.Seccomp,
             Tty = request.Tty,
             KeepAlive = request.Interactive,

@@ -12,6 +12,9 @@ public static class StatusProtocol
     public const int StatusFd = 3;
     public const int SpecFd = 4;
 
+    /// <summary>Stages started before pivot_root (rootfs mode) wait for one byte on this fd before they go on.</summary>
+    public const int GoFd = 5;
+
     public const string Ready = "ready";
     public const string Error = "error";
     public const string Hook = "hook";

@@ -26,6 +26,12 @@ internal static unsafe partial class Libc
     internal static partial nint write(int fd, byte* buf, nint count);
 
     [LibraryImport(Lib, SetLastError = true)]
+    internal static partial nint read(int fd, byte* buf, nint count);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int socketpair(int domain, int type, int protocol, int* fds);
+
+    [LibraryImport(Lib, SetLastError = true)]
     internal static partial nint pread(int fd, byte* buf, nint count, long offset);
 
     [LibraryImport(Lib, SetLastError = true)]

@@ -203,6 +203,22 @@ internal static unsafe class Sys
         }
     }
 
+    /// <summary>
+    /// A stage started before pivot_root waits here for its go byte on fd 5. True to go on (also when there is no
+    /// fd 5: the stage was not started early); false when the pipe closed without a go.
+    /// </summary>
+    internal static bool AwaitGo()
+    {
+        const int go = Linux.Launch.StatusProtocol.GoFd;
+        if (Libc.fcntl(go, 1 /* F_GETFD */, 0) < 0) return true;
+        byte b = 1;
+        Libc.write(go, &b, 1); // loaded
+        nint n;
+        do { n = Libc.read(go, &b, 1); } while (n < 0 && Libc.Errno == K.EINTR);
+        Libc.close(go);
+        return n == 1;
+    }
+
     /// <summary>Decodes a wait status into the shell convention: exit code, or 128+signal.</summary>
     internal static (int Code, int Signal) DecodeWait(int status)
     {

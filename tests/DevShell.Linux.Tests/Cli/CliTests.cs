@@ -114,6 +114,53 @@ public sealed class CliTests(ITestOutputHelper output) : IDisposable
         Assert.False(File.Exists(Path.Combine(_cli.Dir, "run", "sessions", id + ".spec")));
     }
 
+    [Fact]
+    public void A_fork_bomb_is_contained_by_pids_max_recorded_and_the_env_stays_usable()
+    {
+        if (!Requires.Root(output)) return;
+        AddProfile("""{ "name": "bounded", "shell": "/bin/sh", "network": { "mode": "none" }, "limits": { "pids": 32 } }""");
+        // A bounded fork bomb: each level forks two more, for 2 s at most; it hits the limit long before.
+        var r = _cli.RunWith(null, TimeSpan.FromSeconds(60), "run", "bounded", "--", "sh", "-c",
+            "end=$(($(date +%s)+2)); bomb() { [ $(date +%s) -ge $end ] && return; bomb & bomb & wait; }; bomb 2>/dev/null; wait; echo still-usable; ls / > /dev/null && echo ls-ok");
+        output.WriteLine(r.ToString());
+        Assert.Equal(0, r.Code);
+        Assert.Contains("still-usable\nls-ok", r.Out, StringComparison.Ordinal);
+        var events = _cli.Run("events", "--json");
+        Assert.Contains("\"kind\":\"pids_max\"", events.Out, StringComparison.Ordinal);
+        Assert.Contains("\"limit\":32", events.Out, StringComparison.Ordinal);
+        Assert.Empty(_cli.LeftoverCgroups());
+    }
+
+    [Fact]
+    public void Two_parallel_profile_edits_never_lose_an_update_silently()
+    {
+        AddProfile(Plain);
+        // Each "editor" waits so both have read revision 1 before either saves.
+        string editor = Path.Combine(_cli.Dir, "edit.sh");
+        File.WriteAllText(editor, """
+            #!/bin/sh
+            sleep 2
+            sed -i "s/\"name\": \"plain\",/\"name\": \"plain\", \"description\": \"$WHO\",/" "$1"
+            """ + "\n");
+        File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        _cli.Env["EDITOR"] = editor;
+        _cli.Env["WHO"] = "first";
+        using var first = _cli.Start(["profile", "edit", "plain"], redirectStdin: true);
+        _cli.Env["WHO"] = "second";
+        using var second = _cli.Start(["profile", "edit", "plain"], redirectStdin: true);
+        first.StandardInput.Close();
+        second.StandardInput.Close();
+        Assert.True(first.WaitForExit(30_000) && second.WaitForExit(30_000));
+        var results = new[] { (first.ExitCode, first.StandardError.ReadToEnd()), (second.ExitCode, second.StandardError.ReadToEnd()) };
+        output.WriteLine(string.Join("\n", results.Select(x => $"{x.Item1}: {x.Item2}")));
+        Assert.Single(results, x => x.Item1 == 0);
+        var loser = Assert.Single(results, x => x.Item1 == 4);
+        Assert.Contains("was changed by someone else", loser.Item2, StringComparison.Ordinal);
+        var show = _cli.Run("profile", "show", "plain", "--json");
+        Assert.Contains("\"revision\": 2", show.Out, StringComparison.Ordinal);
+        Assert.Matches("\"description\": \"(first|second)\"", show.Out);
+    }
+
     private string WaitForSession()
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);

@@ -119,4 +119,40 @@ public sealed class DeveloperTests(ITestOutputHelper output) : IDisposable
         Assert.Equal([$"enter-{_user!.Uid}-itest", "main", "exit-hook"], stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("the on_exit hook failed with exit code 3", outcome.Errors);
     }
+
+    [Fact]
+    public void Rootfs_mode_pivots_into_another_userland()
+    {
+        if (!Requires.Root(output) || !Requires.Feature(File.Exists("/bin/busybox"), "busybox-static is not installed (apt-get install busybox-static)", output)) return;
+        string rootfs = Path.Combine(_env.Dir, "rootfs");
+        foreach (var d in new[] { "bin", "proc", "dev", "sys", "tmp", "etc" }) Directory.CreateDirectory(Path.Combine(rootfs, d));
+        File.Copy("/bin/busybox", Path.Combine(rootfs, "bin", "busybox"));
+        foreach (var applet in new[] { "sh", "cat", "ls", "ps", "id" }) File.CreateSymbolicLink(Path.Combine(rootfs, "bin", applet), "busybox");
+        File.WriteAllText(Path.Combine(rootfs, "etc", "issue"), "tiny-distro\n");
+        var profile = EnvHarness.Profile("rootfs");
+        profile.Filesystem = new FilesystemSpec { Mode = "rootfs", Rootfs = rootfs };
+        profile.Hooks = new HooksSpec { OnExit = "echo bye-from-rootfs" };
+        var (code, stdout, stderr, _) = _env.Run(profile, "cat /etc/issue; ls /; ls /usr 2>&1 | head -1; id -u");
+        output.WriteLine(stdout + stderr);
+        Assert.Equal(0, code);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("tiny-distro", lines[0]);
+        Assert.Contains("etc", lines);
+        Assert.DoesNotContain("home", lines); // the host's tree is gone
+        Assert.Contains("No such file or directory", stdout, StringComparison.Ordinal);
+        Assert.Equal("bye-from-rootfs", lines[^1]);
+    }
+
+    [Fact]
+    public void A_cgroup_namespace_shows_the_env_its_own_cgroup_as_the_root()
+    {
+        if (!Requires.Root(output)) return;
+        var profile = EnvHarness.Profile("cgns");
+        profile.Namespaces = ["uts", "ipc", "mount", "pid", "net", "cgroup"];
+        var (code, stdout, stderr, _) = _env.Run(profile, "cat /proc/self/cgroup");
+        Assert.True(code == 0, stderr);
+        output.WriteLine(stdout);
+        // Every hierarchy's path is "/" (or the v2 "0::/"): the host's layout is hidden.
+        Assert.All(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => Assert.EndsWith(":/", l, StringComparison.Ordinal));
+    }
 }
