@@ -76,6 +76,34 @@ public sealed class CliTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Top_shows_memory_climbing_until_the_oom_kill_and_the_host_is_unaffected()
+    {
+        if (!Requires.Root(output) || !Requires.Command("python3", output)) return;
+        AddProfile("""{ "name": "grow", "shell": "/bin/sh", "network": { "mode": "none" }, "limits": { "memory": "64M", "swap": "0" } }""");
+        using var running = _cli.Start(["run", "grow", "--", "python3", "-c",
+            "import time\nb=[]\nfor i in range(40):\n  b.append(bytearray(4*1024*1024)); time.sleep(0.4)"]);
+        var readings = new List<long>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!running.HasExited && DateTime.UtcNow < deadline)
+        {
+            var top = _cli.Run("top", "--json", "--once");
+            using var doc = JsonDocument.Parse(top.Out.Length == 0 ? "[]" : top.Out);
+            foreach (var row in doc.RootElement.EnumerateArray())
+            {
+                if (row.GetProperty("profile").GetString() == "grow" && row.TryGetProperty("memory_bytes", out var m)) readings.Add(m.GetInt64());
+            }
+        }
+        Assert.True(running.WaitForExit(30_000));
+        output.WriteLine("memory readings: " + string.Join(", ", readings));
+        Assert.Equal(128 + 9, running.ExitCode); // python3 was the command: OOM-killed
+        Assert.True(readings.Count >= 2, $"top gave {readings.Count} reading(s)");
+        Assert.True(readings[^1] > readings[0], "memory did not climb");
+        Assert.All(readings, r => Assert.True(r <= 64L * 1024 * 1024, $"{r} is over the limit"));
+        Assert.Contains("\"kind\":\"oom_kill\"", _cli.Run("events", "--json").Out, StringComparison.Ordinal);
+        Assert.Equal(0, _cli.Run("profile", "list").Code); // the host (and devshell) carry on
+    }
+
+    [Fact]
     public void Attach_joins_the_same_pid_namespace_and_stop_ends_the_env()
     {
         if (!Requires.Root(output)) return;
