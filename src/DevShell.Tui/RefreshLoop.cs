@@ -33,6 +33,7 @@ internal sealed class RefreshLoop : IDisposable
     private readonly Action<TuiSnapshot, Action> _post;
     private readonly TimeProvider _time;
     private readonly TimeSpan _period;
+    private readonly ManualResetEventSlim _notCollecting = new(initialState: true);
     private ITimer? _timer;
     private int _busy;
     private long _afterEventId;
@@ -83,6 +84,7 @@ internal sealed class RefreshLoop : IDisposable
             return false;
         }
 
+        _notCollecting.Reset();
         _ = Task.Run(() =>
         {
             var posted = false;
@@ -93,7 +95,16 @@ internal sealed class RefreshLoop : IDisposable
                     return;
                 }
 
-                var snapshot = Collect();
+                TuiSnapshot snapshot;
+                try
+                {
+                    snapshot = Collect();
+                }
+                finally
+                {
+                    _notCollecting.Set();
+                }
+
                 posted = true;
                 _post(snapshot, Done);
             }
@@ -129,12 +140,21 @@ internal sealed class RefreshLoop : IDisposable
         return new TuiSnapshot(_time.GetUtcNow(), profiles, sessions, usage, events, errors.Count == 0 ? null : string.Join("; ", errors));
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Stops ticking and waits (at most <paramref name="wait"/>, default 2 s) for a tick that is talking to the
+    /// backend, so the caller can hand the backend to a shell or dispose it without a call still running.
+    /// </summary>
+    public void Stop(TimeSpan? wait = null)
     {
         _disposed = true;
         _timer?.Dispose();
         _timer = null;
+        _notCollecting.Wait(wait ?? TimeSpan.FromSeconds(2));
     }
+
+    // The event is deliberately not disposed: a tick still finishing may set it, and an unused
+    // ManualResetEventSlim holds no kernel handle.
+    public void Dispose() => Stop();
 
     private void Done()
     {

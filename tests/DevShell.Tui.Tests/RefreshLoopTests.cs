@@ -50,6 +50,29 @@ public class RefreshLoopTests
     }
 
     [Fact]
+    public void Stopping_waits_for_a_tick_that_is_still_talking_to_the_backend()
+    {
+        using var entered = new SemaphoreSlim(0);
+        var finished = 0;
+        var backend = new ScriptedBackend
+        {
+            OnListSessions = () =>
+            {
+                entered.Release();
+                Thread.Sleep(300);
+                Volatile.Write(ref finished, 1);
+            },
+        };
+        var loop = new RefreshLoop(backend, 0, (_, done) => done(), TimeSpan.FromHours(1));
+        Assert.True(loop.TryTick());
+        Assert.True(entered.Wait(Timeout));
+
+        loop.Dispose();
+        Assert.Equal(1, Volatile.Read(ref finished));
+        Assert.False(loop.TryTick());
+    }
+
+    [Fact]
     public void Backend_failures_become_an_error_message_and_the_rest_still_arrives()
     {
         var backend = new ScriptedBackend { OnListSessions = () => throw new InvalidOperationException("store is locked") };

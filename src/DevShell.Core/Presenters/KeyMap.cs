@@ -78,7 +78,7 @@ public static class KeyMap
         new("Tab", "Pane", "Next pane (or 1 profiles, 2 details, 3 running, 4 events)", TuiAction.FocusProfiles, false),
         new("Esc", "Clear", "Clear the filter", TuiAction.ClearFilter, false),
         new("?", "Help", "This help (also F1)", TuiAction.Help, true),
-        new("q", "Quit", "Quit the TUI (envs started elsewhere keep running)", TuiAction.Quit, true),
+        new("q", "Quit", "Quit the TUI, also Ctrl+C (envs started elsewhere keep running)", TuiAction.Quit, true),
     ];
 
     /// <summary>The action of a plain (unmodified) character key, or null when the character has none.</summary>

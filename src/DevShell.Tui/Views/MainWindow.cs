@@ -283,6 +283,13 @@ internal sealed class MainWindow : Runnable
             return;
         }
 
+        if (key == Key.C.WithCtrl && !typing)
+        {
+            key.Handled = true; // Ctrl+C quits like q (in a text field it copies)
+            Do(TuiAction.Quit);
+            return;
+        }
+
         if (typing || key.IsCtrl || key.IsAlt)
         {
             return;

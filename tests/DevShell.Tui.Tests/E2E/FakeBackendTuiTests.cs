@@ -343,6 +343,20 @@ public class FakeBackendTuiTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Ctrl_C_quits_and_leaves_the_terminal_as_it_found_it()
+    {
+        if (!Ready())
+        {
+            return;
+        }
+
+        using var tmux = StartDemo();
+        tmux.WaitForText("billing-worker", Wait);
+        tmux.Keys("C-c");
+        tmux.WaitForAll("TTY-RESTORED", "TUI-EXITED 0");
+    }
+
+    [Fact]
     public void Help_lists_the_keys()
     {
         if (!Ready())
