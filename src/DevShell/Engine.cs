@@ -93,10 +93,19 @@ public sealed class Engine : IDisposable
         throw new DevShellInputException(message);
     }
 
+    /// <summary>Time spent before the launcher started (for DEVSHELL_TRACE).</summary>
+    public List<(string Phase, double Ms)> PrePhases { get; } = [];
+
     public LaunchOutcome Launch(Profile profile, LaunchRequest request)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         CheckHost(profile);
-        Reconcile();
+        PrePhases.Add(("preflight", clock.Elapsed.TotalMilliseconds));
+        clock.Restart();
+        // The cheap pass checks the recorded sessions only. A crashed launch always leaves its session record
+        // (it is written before any kernel object), so when that pass ends a session, look for objects too.
+        if (!Reconcile(scanObjects: false).Nothing) Reconcile();
+        PrePhases.Add(("reconcile", clock.Elapsed.TotalMilliseconds));
         return Launcher.Launch(profile, Developer, request, Environment);
     }
 

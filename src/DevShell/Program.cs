@@ -4,8 +4,12 @@ namespace DevShell;
 
 internal static class Program
 {
+    /// <summary>Started first thing in Main: DEVSHELL_TRACE separates runtime start-up from DevShell's own work.</summary>
+    public static readonly System.Diagnostics.Stopwatch SinceMain = System.Diagnostics.Stopwatch.StartNew();
+
     private static int Main(string[] args)
     {
+        SinceMain.Restart();
         if (args.Length == 0) return TuiEntry.Start();
         var parse = Cli.Build().Parse(args);
         if (parse.Errors.Count > 0)

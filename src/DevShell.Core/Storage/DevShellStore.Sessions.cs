@@ -53,8 +53,27 @@ public sealed partial class DevShellStore
         return Locked(() => _db.GetCollection<SessionRecord>(SessionsCollection).FindAll().Select(s => Normalize(s)!).OrderBy(s => s.StartedAt).ToList());
     }
 
-    /// <summary>Sessions that are starting or running, oldest first.</summary>
-    public IReadOnlyList<SessionRecord> ListActiveSessions() => ListSessions().Where(s => s.IsActive).ToList();
+    /// <summary>Sessions that are starting or running, oldest first. Uses the State index: the history of ended
+    /// sessions can be long, and this runs on every launch and every TUI refresh.</summary>
+    public IReadOnlyList<SessionRecord> ListActiveSessions()
+    {
+        return Locked(() => _db.GetCollection<SessionRecord>(SessionsCollection)
+            .Find(s => s.State == SessionState.Starting || s.State == SessionState.Running)
+            .Select(s => Normalize(s)!).OrderBy(s => s.StartedAt).ToList());
+    }
+
+    /// <summary>Deletes the oldest ended sessions beyond <paramref name="keep"/>; returns how many were removed.</summary>
+    public int PruneEndedSessions(int keep)
+    {
+        return Locked(() =>
+        {
+            var sessions = _db.GetCollection<SessionRecord>(SessionsCollection);
+            var ended = sessions.Find(s => s.State != SessionState.Starting && s.State != SessionState.Running)
+                .OrderByDescending(s => s.StartedAt).Skip(keep).Select(s => s.Id).ToList();
+            foreach (var id in ended) sessions.Delete(id);
+            return ended.Count;
+        });
+    }
 
     /// <summary>Removes a session record; returns false if it did not exist.</summary>
     public bool DeleteSession(string id)

@@ -23,6 +23,9 @@ public sealed record GcReport(IReadOnlyList<string> EndedSessions, IReadOnlyList
 /// </summary>
 public sealed class SessionReaper(DevShellStore store, Launcher launcher, IReadOnlyList<IEnvironmentPart> parts)
 {
+    /// <summary>Ended sessions kept for `devshell ps --all` and the events that point at them.</summary>
+    public const int KeepEndedSessions = 500;
+
     /// <param name="scanObjects">Also look for kernel objects without a live session (lists links, cgroups and the
     /// nft table: tens of ms). Without it only the sessions recorded in the store are checked (cheap, for 1 Hz refresh).</param>
     public GcReport Collect(bool scanObjects = true)
@@ -76,6 +79,11 @@ public sealed class SessionReaper(DevShellStore store, Launcher launcher, IReadO
         foreach (var id in claimed)
         {
             if (!active.Contains(id)) launcher.Claims.Release(id);
+        }
+        if (scanObjects)
+        {
+            int pruned = store.PruneEndedSessions(KeepEndedSessions);
+            if (pruned > 0) removed.Add($"{pruned} old session record(s)");
         }
         if (ended.Count + removed.Count > 0)
         {

@@ -74,7 +74,7 @@ public static class EnvCommands
         using var watch = engine.Watch();
         var outcome = engine.Launch(profile, new LaunchRequest { Command = command, Interactive = false, Tty = false });
         var wall = DateTime.UtcNow - started;
-        Trace(outcome);
+        Trace(engine, outcome);
         foreach (var e in outcome.Errors) Console.Error.WriteLine($"devshell: {e}");
         var violations = watch.Violations;
         if (statusFile is not null) WriteVerdict(statusFile, outcome, wall, watch);
@@ -87,11 +87,13 @@ public static class EnvCommands
     }
 
     /// <summary>DEVSHELL_TRACE=1: where the launch time went, one "devshell-trace: PHASE MS" line per phase.</summary>
-    private static void Trace(LaunchOutcome outcome)
+    private static void Trace(Engine engine, LaunchOutcome outcome)
     {
         if (Environment.GetEnvironmentVariable("DEVSHELL_TRACE") != "1") return;
         Console.Error.WriteLine($"devshell-trace: process {(DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)}");
-        foreach (var (phase, ms) in outcome.Phases) Console.Error.WriteLine($"devshell-trace: {phase} {ms.ToString("0.00", CultureInfo.InvariantCulture)}");
+        double total = (DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalMilliseconds;
+        Console.Error.WriteLine($"devshell-trace: runtime-startup {(total - Program.SinceMain.Elapsed.TotalMilliseconds).ToString("0.0", CultureInfo.InvariantCulture)}");
+        foreach (var (phase, ms) in engine.PrePhases.Concat(outcome.Phases)) Console.Error.WriteLine($"devshell-trace: {phase} {ms.ToString("0.00", CultureInfo.InvariantCulture)}");
     }
 
     private static void WriteVerdict(string path, LaunchOutcome outcome, TimeSpan wall, ViolationWatch watch)

@@ -25,6 +25,21 @@ public class DevShellStoreTests : IDisposable
         DevShellStore.Open(DbPath, new StoreOptions { Clock = _clock, AutoBackup = autoBackup });
 
     [Fact]
+    public void Active_sessions_come_from_the_state_index_and_pruning_keeps_the_newest_ended_ones()
+    {
+        using var store = Open();
+        var states = new[] { SessionState.Exited, SessionState.Running, SessionState.Failed, SessionState.Starting, SessionState.Stopped, SessionState.Exited };
+        for (int i = 0; i < states.Length; i++)
+        {
+            store.AddSession(new SessionRecord { Id = $"0000000{i}", Profile = "p", State = states[i], StartedAt = new DateTime(2025, 1, 1, 0, i, 0, DateTimeKind.Utc) });
+        }
+        Assert.Equal(["00000001", "00000003"], store.ListActiveSessions().Select(s => s.Id));
+        Assert.Equal(2, store.PruneEndedSessions(keep: 2));
+        // The two newest ended sessions (4, 5) and every active one survive.
+        Assert.Equal(["00000001", "00000003", "00000004", "00000005"], store.ListSessions().Select(s => s.Id));
+    }
+
+    [Fact]
     public void Profile_round_trips_with_store_fields_set()
     {
         using var store = Open();
