@@ -42,7 +42,7 @@ internal sealed class MainWindow : Runnable
         Running = new RunningPane(theme) { X = 0, Y = Pos.Bottom(_top), Width = Dim.Fill(), Height = Dim.Percent(28) };
         Events = new EventsPane(theme) { X = 0, Y = Pos.Bottom(Running), Width = Dim.Fill(), Height = Dim.Fill(2) };
         _statusLine = new Label { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 1, Text = "" };
-        KeyBar = new StatusBar(KeyMap.All.Where(k => k.InStatusBar).Select(k => new Shortcut(Key.Empty, k.Label, () => Do(k.Action), null) { Title = k.Label, Key = KeyOf(k.Key) }));
+        KeyBar = new StatusBar(KeyMap.All.Where(k => k.InStatusBar).Select(k => new Shortcut(KeyOf(k.Key), k.Label, () => Do(k.Action), null)));
         Add(_top, Running, Events, _statusLine, KeyBar);
 
         Profiles.Filter.Text = state.Filter;
