@@ -14,14 +14,26 @@ public sealed class ProofEnv : IDisposable
     public ProofEnv()
     {
         Stage2Copy = Path.Combine(Cli.Dir, "devshell-stage2");
-        File.Copy(Artifacts.Stage2, Stage2Copy);
-        File.SetUnixFileMode(Stage2Copy, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Cli.Env["DEVSHELL_STAGE2"] = Stage2Copy;
     }
 
     public CliRunner Cli { get; } = new();
 
+    /// <summary>Stage two, copied on the first launch (so a test that returns early needs no build).</summary>
     public string Stage2Copy { get; }
+
+    private readonly Lock _copy = new();
+
+    private void EnsureStage2()
+    {
+        lock (_copy)
+        {
+            if (File.Exists(Stage2Copy)) return;
+            File.Copy(Artifacts.Stage2, Stage2Copy + ".tmp", overwrite: true);
+            File.SetUnixFileMode(Stage2Copy + ".tmp", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.Move(Stage2Copy + ".tmp", Stage2Copy);
+        }
+    }
 
     public string RunDir => Path.Combine(Cli.Dir, "run");
 
@@ -30,6 +42,7 @@ public sealed class ProofEnv : IDisposable
     /// <summary>Starts devshell with extra environment variables (CliRunner's Env is shared by every call).</summary>
     public Process Start(string[] args, IReadOnlyDictionary<string, string>? env = null, bool redirectStdin = false)
     {
+        EnsureStage2();
         var psi = new ProcessStartInfo(Artifacts.Cli)
         {
             RedirectStandardOutput = true,
@@ -176,6 +189,11 @@ public sealed class ProofEnv : IDisposable
 
     public void Dispose()
     {
+        if (!File.Exists(Stage2Copy))
+        {
+            Cli.Dispose();
+            return;
+        }
         foreach (int pid in LeakedPids())
         {
             try
