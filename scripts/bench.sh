@@ -175,6 +175,9 @@ row("scale", "envs launched", f"{n_launched} of {kv.get('scale_target', '?')}" +
 row("scale", "launch 1st / 100th / last", f"{f(first)} / {f(l100)} / {f(last)}")
 row("scale", "median of the first 10 / last 10 launches", f"{f(first10)} / {f(last10)}")
 row("scale", "host memory used per env (free -m)", "n/a" if per_env_mb is None else f"{per_env_mb:.1f} MB ({used_before:.0f} -> {used_after:.0f} MB)")
+row("scale", f"devshell gc with 0 / {n_launched} envs (the scan each launch runs first)", f"{f(num('gc_ms_0'))} / {f(num('gc_ms_n'))}")
+fronts_n_cpu = None if num("fronts_n_ticks") is None else num("fronts_n_ticks") / clk / (num("fronts_n_window_ms") / 1000) * 100
+row("scale", f"CPU of the {kv.get('fronts_n_count', '?')} idle run fronts at the end (10 s)", "n/a" if fronts_n_cpu is None else f"{fronts_n_cpu:.1f}% of a core")
 row("scale", "devshell stop --all", f"{f(num('stop_ms'))} (all launchers gone after {f(num('stop_all_exited_ms'))})")
 left = {k: kv.get(k, "?") for k in ("left_veths", "left_netns", "left_cgroups", "left_nft_chains", "left_sessions", "launchers_left")}
 row("scale", "left after teardown (veths, netns, cgroups, nft chains, sessions, launchers)", " / ".join(left.values()))
@@ -295,12 +298,13 @@ a("  keep their .NET front process for the life of the env (it relays the termin
 a("  end); its memory is the second memory row and is what dominates the per-env cost.")
 a(f"- scale: envs launched one after another (`devshell run l3 -- sleep 3600 &`, bridged with limits); a launch's time is")
 a("  from starting it until its claim file records a running PID 1. Launching stops early if MemAvailable falls under 3 GB.")
+a("  At the end, `devshell gc` is timed (median of 3, also before the first launch) and the idle fronts' CPU over 10 s.")
 a("  Then `devshell stop --all`, then every kernel object is counted (ds-* veths on the bridge, netns files, cgroups under")
 a("  the parent, nft env chains) and `devshell ps --json`.")
 a("- sampler: `devshell top --json` (1 s interval) with 50 idle envs; its utime+stime over 30 s after a 3 s start, divided")
 a("  by 30 s. The same window's CPU of the 50 idle `devshell run` fronts (each samples its env every 250 ms) is shown too.")
-a("- iperf3: a server in one bridged env (`iperf3 -s`), the client in another reaching it by name (`ipsrv.devshell`),")
-a("  5 s TCP, 3 runs; against two bare netns joined by one veth pair the script makes. Traffic never leaves those namespaces.")
+a("- iperf3: a server in one bridged env (`iperf3 -s -1`), the client in another reaching it by name (`ipsrv.devshell`),")
+a("  5 s TCP, 3 runs, a fresh one-off server env each run; against two bare netns joined by one veth pair the script makes. Traffic never leaves those namespaces.")
 a("")
 a("## Notes on the misses")
 a("")
@@ -319,8 +323,13 @@ if per_env is not None and per_env > 2:
                  "much of the RSS is shared libc/binary pages); the .NET front that `run`/`shell` keep adds "
                  f"{m20['front_rss']:.0f} MB RSS ({m20['front_pss']:.0f} MB PSS) per env.")
 if first and last and last > 1.5 * first:
-    notes.append(f"Launch #{n_launched} took {last:.0f} ms against {first:.0f} ms for #1: every idle env keeps a .NET front that wakes"
-                 " every 250 ms, so the host is busier with each env (see the sampler row and the load average).")
+    why = []
+    if num("gc_ms_0") is not None and num("gc_ms_n") is not None:
+        why.append(f"the gc pass each launch runs first grows with the envs it scans (`devshell gc` alone: {num('gc_ms_0'):.0f} ms with none, {num('gc_ms_n'):.0f} ms with {n_launched})")
+    if fronts_n_cpu is not None:
+        why.append(f"the {kv.get('fronts_n_count')} idle `run` fronts, each waking every 250 ms, take {fronts_n_cpu:.0f}% of a core together")
+    notes.append(f"Launch #{n_launched} took {last:.0f} ms against {first:.0f} ms for #1 (medians of the first and last 10: {first10:.0f} and {last10:.0f} ms)"
+                 + (": " + "; ".join(why) + "." if why else "."))
 if ip_ds and ip_bare and ip_ds / ip_bare < 0.9:
     notes.append(f"iperf3 between envs reaches {ip_ds / ip_bare:.0%} of a bare veth pair: env traffic crosses two veths and the bridge, the baseline one veth pair.")
 if "scale_note" in kv:
@@ -574,6 +583,8 @@ cpu_ticks() { local t=0 p s; for p in "$@"; do s=$(awk '{print $14+$15}' "/proc/
 
 log "scale: up to $SCALE bridged envs (devshell run l3 -- sleep 3600), one after another"
 kv scale_target "$SCALE"
+gc_ms() { local a b; a=$(now_us); ds gc >/dev/null 2>&1; b=$(now_us); echo $(( (b - a) / 1000 )); }
+kv gc_ms_0 "$(for _ in 1 2 3; do gc_ms; done | sort -n | sed -n 2p)"
 kv free_used_mb_before "$(free -m | awk '/^Mem:/{print $3}')"
 : >"$RES/launch.txt"
 scale_stop=""
@@ -620,6 +631,12 @@ kv scale_reached "$n_up"
 [ -n "$scale_stop" ] && kv scale_note "$(echo "$scale_stop" | tr '\n ' '__')"
 kv free_used_mb_after "$(free -m | awk '/^Mem:/{print $3}')"
 kv loadavg_at_scale "$(cut -d' ' -f1 /proc/loadavg)"
+# What the last launches paid for: the gc scan every launch runs first (now over N envs' objects), and N idle fronts.
+kv gc_ms_n "$(for _ in 1 2 3; do gc_ms; done | sort -n | sed -n 2p)"
+ds ps --json >"$RES/ps.json" 2>/dev/null
+fronts=$(python3 -c 'import json,sys; print(" ".join(str(s["launcher_pid"]) for s in json.load(open(sys.argv[1]))))' "$RES/ps.json")
+fa=$(cpu_ticks $fronts); ta=$(now_us); sleep 10; fb=$(cpu_ticks $fronts); tb=$(now_us)
+kv fronts_n_ticks $((fb - fa)); kv fronts_n_window_ms $(( (tb - ta) / 1000 )); kv fronts_n_count "$(echo $fronts | wc -w)"
 proc_sample "scale$n_up"
 
 log "teardown: devshell stop --all with $n_up envs"
@@ -641,16 +658,18 @@ kv left_sessions "$(ds ps --json 2>/dev/null | python3 -c 'import json,sys; prin
 
 # ---------------------------------------------------------------------------------------------------------------
 log "iperf3: two bridged envs (client -> server by name) vs two bare netns on a veth pair (3 x 5 s each)"
-"$DS" run ipsrv -- iperf3 -s >/dev/null 2>&1 &
-BG_PIDS+=($!)
-for _ in $(seq 300); do [ "$(running_count)" -ge 1 ] && break; sleep 0.1; done
-sleep 0.5
 for i in 1 2 3; do
-  ds run ipcli -- sh -c 'for t in $(seq 30); do out=$(iperf3 -c ipsrv.devshell -t 5 -J 2>&1) && { echo "$out"; exit 0; }; sleep 0.3; done; echo "$out" >&2; exit 1' \
+  # a fresh one-off server env per run (a long-lived iperf3 -s was seen to hang a later client for a minute)
+  "$DS" run ipsrv -- iperf3 -s -1 >/dev/null 2>&1 &
+  srv=$!
+  BG_PIDS+=($srv)
+  for _ in $(seq 300); do [ "$(running_count)" -ge 1 ] && break; sleep 0.1; done
+  ds run ipcli -- sh -c 'for t in $(seq 20); do out=$(timeout 20 iperf3 -c ipsrv.devshell -t 5 -J --connect-timeout 2000 2>&1) && { echo "$out"; exit 0; }; sleep 0.3; done; echo "$out" >&2; exit 1' \
     >"$RES/iperf-ds-$i.json" 2>"$RES/iperf-ds-$i.err" || log "iperf3 between envs failed: $(head -c 300 "$RES/iperf-ds-$i.err")"
+  for _ in $(seq 100); do kill -0 $srv 2>/dev/null || break; sleep 0.1; done
+  kill -0 $srv 2>/dev/null && ds stop --all >/dev/null 2>&1
+  wait $srv 2>/dev/null
 done
-ds stop --all >/dev/null 2>&1
-for p in "${BG_PIDS[@]}"; do for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done
 BG_PIDS=()
 ip netns add dsbip-a && ip netns add dsbip-b &&
   ip link add dsbipa netns dsbip-a type veth peer name dsbipb netns dsbip-b &&
@@ -661,7 +680,7 @@ for i in 1 2 3; do
   ip netns exec dsbip-a iperf3 -s -1 >/dev/null 2>&1 &
   srv=$!
   for t in $(seq 30); do
-    ip netns exec dsbip-b iperf3 -c 10.232.0.1 -t 5 -J >"$RES/iperf-bare-$i.json" 2>/dev/null && break
+    timeout 20 ip netns exec dsbip-b iperf3 -c 10.232.0.1 -t 5 -J --connect-timeout 2000 >"$RES/iperf-bare-$i.json" 2>/dev/null && break
     sleep 0.2
   done
   for _ in $(seq 50); do kill -0 $srv 2>/dev/null || break; sleep 0.1; done
