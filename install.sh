@@ -18,6 +18,11 @@ fi
 echo "==> Debian packages"
 ./scripts/install-deps.sh
 
+if [ "$(git rev-parse --is-shallow-repository 2>/dev/null)" = "true" ]; then
+  echo "==> shallow clone: the version comes from version.json alone"
+  export NBGV_GitEngine=Disabled
+fi
+
 echo "==> publishing devshell (Release) and its NativeAOT second stage to $libdir"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
