@@ -10,6 +10,7 @@ internal static unsafe class Payload
     {
         Libc.fcntl(StatusProtocol.StatusFd, K.F_SETFD, K.FD_CLOEXEC);
         Libc.fcntl(StatusProtocol.SpecFd, K.F_SETFD, K.FD_CLOEXEC);
+        Libc.fcntl(StatusProtocol.Stage2Fd, K.F_SETFD, K.FD_CLOEXEC); // attach hands the binary over on fd 6
 
         // Its own session: nothing inside can reach the host's terminal as its controlling tty.
         Sys.Check(Libc.setsid(), "session", "starting a new session");

@@ -132,15 +132,18 @@ public static class LaunchPlanner
         return args;
     }
 
-    /// <summary>nsenter arguments that join a running env (by its PID 1) and start stage two's payload.</summary>
-    public static List<string> NsenterArgs(IReadOnlyCollection<string> namespaces, int initPid, string stage2Path, string nsenterPath)
+    /// <summary>
+    /// Arguments that join a running env (by its PID 1) and start stage two's payload: stage two's join mode (host
+    /// side, <paramref name="stage2Path"/>) execs nsenter, which execs <paramref name="stage2Inside"/> in the env.
+    /// </summary>
+    public static List<string> NsenterArgs(IReadOnlyCollection<string> namespaces, int initPid, string stage2Path, string stage2Inside, string nsenterPath)
     {
         var args = new List<string> { stage2Path, "join", nsenterPath, $"--target={initPid.ToString(System.Globalization.CultureInfo.InvariantCulture)}", "--mount", "--pid" };
         if (namespaces.Contains("uts")) args.Add("--uts");
         if (namespaces.Contains("ipc")) args.Add("--ipc");
         if (namespaces.Contains("net")) args.Add("--net");
         if (namespaces.Contains("cgroup")) args.Add("--cgroup");
-        args.AddRange(["--root", "--wd", "--", stage2Path, "payload"]);
+        args.AddRange(["--root", "--wd", "--", stage2Inside, "payload"]);
         return args;
     }
 

@@ -214,21 +214,25 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         WriteSpec(attachSpec, spec.Serialize());
         try
         {
-            var argv = LaunchPlanner.NsenterArgs(namespaces, initPid, Paths.Stage2, Paths.Nsenter);
+            // nsenter runs stage two INSIDE the env's mount namespace, where its path may be hidden (a private /tmp,
+            // a rootfs): hand it over as an open file on fd 6 and exec /proc/self/fd/6 instead.
+            var argv = LaunchPlanner.NsenterArgs(namespaces, initPid, Paths.Stage2, $"/proc/self/fd/{StatusProtocol.Stage2Fd}", Paths.Nsenter);
             using var pty = tty ? PtyRelay.Open() : null;
             var (statusRead, statusWrite) = Pipe();
             int specFd = OpenSpec(attachSpec);
+            int stage2Fd = OpenSpec(Paths.Stage2);
             int pid;
             try
             {
                 var (i, o, e) = pty is not null ? (pty.Slave, pty.Slave, pty.Slave) : (0, 1, 2);
                 pid = Spawner.Spawn(Paths.Stage2, argv, EnvironmentList(),
-                    [(0, i), (1, o), (2, e), (StatusProtocol.StatusFd, statusWrite), (StatusProtocol.SpecFd, specFd)], newProcessGroup: true);
+                    [(0, i), (1, o), (2, e), (StatusProtocol.StatusFd, statusWrite), (StatusProtocol.SpecFd, specFd), (StatusProtocol.Stage2Fd, stage2Fd)], newProcessGroup: true);
             }
             finally
             {
                 Libc.close(statusWrite);
                 Libc.close(specFd);
+                Libc.close(stage2Fd);
                 pty?.CloseSlave();
             }
             var status = new StatusState();

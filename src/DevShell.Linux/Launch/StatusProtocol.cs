@@ -15,6 +15,9 @@ public static class StatusProtocol
     /// <summary>Stages started before pivot_root (rootfs mode) wait for one byte on this fd before they go on.</summary>
     public const int GoFd = 5;
 
+    /// <summary>attach: the stage-two binary itself, so nsenter can exec it as /proc/self/fd/6 inside the env.</summary>
+    public const int Stage2Fd = 6;
+
     public const string Ready = "ready";
     public const string Error = "error";
     public const string Hook = "hook";

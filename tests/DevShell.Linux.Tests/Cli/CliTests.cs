@@ -110,7 +110,9 @@ public sealed class CliTests(ITestOutputHelper output) : IDisposable
         AddProfile(Plain);
         using var running = _cli.Start(["run", "plain", "--", "sh", "-c", "echo $$ > /dev/null; exec sleep 300"]);
         string id = WaitForSession();
-        var attached = _cli.Run("attach", id, "--", "sh", "-c", "ps -e -o comm= | sort | tr '\\n' ' '; hostname");
+        // "running" means stage two is ready; the command may still be exec'ing: give it up to 5 s to show up.
+        var attached = _cli.Run("attach", id, "--", "sh", "-c",
+            "for i in $(seq 50); do ps -e -o comm= | grep -q sleep && break; sleep 0.1; done; ps -e -o comm= | sort | tr '\\n' ' '; hostname");
         output.WriteLine(attached.ToString());
         Assert.Equal(0, attached.Code);
         Assert.Contains("sleep", attached.Out, StringComparison.Ordinal);
