@@ -100,12 +100,14 @@ for i in $(seq "$CYCLES"); do
   if grep -qs '^init ' "$DEVSHELL_RUN_DIR"/sessions/*.claim; then state=running
   elif ls "$DEVSHELL_RUN_DIR/sessions" 2>/dev/null | grep -q '\.claim$'; then state=setup
   else state=early; fi
-  if kill -9 $pid 2>/dev/null; then
+  exec 3>&2 2>/dev/null # bash would report each SIGKILLed job ("Killed") on stderr
+  if kill -9 $pid; then
     eval "killed_$state=\$((killed_$state + 1))"
   else
     exited_first=$((exited_first + 1))
   fi
-  wait $pid 2>/dev/null
+  wait $pid
+  exec 2>&3 3>&-
   out=$(timeout 60 "$DS" gc 2>&1)
   rc=$?
   if [ $rc -ne 0 ]; then
