@@ -205,8 +205,9 @@ goals = [
     goal("L3 faster than the scripted floor", None if d3 is None or fl3 is None else d3 < fl3, f"{f(d3)} vs {f(fl3)}"),
     goal("L1 <= 1.5x bwrap", None if d1 is None or b1 is None else d1 <= 1.5 * b1, f"devshell / bwrap = {fr(ratio(d1, b1))}"),
     goal("<= 2 MB RSS per idle env (unshare + stage two)", None if per_env is None else per_env <= 2, "n/a" if per_env is None else f"{per_env:.2f} MB"),
-    goal(f"launch #{n_launched} <= 1.5x launch #1", None if not first or not last else last <= 1.5 * first,
-         f"{f(last)} vs {f(first)} = {fr(ratio(last, first))}; medians of first/last 10: {fr(ratio(last10, first10))}"),
+    # judged on the medians of the first and last 10 launches: one launch alone is at the mercy of a busy host
+    goal(f"launch #{n_launched} <= 1.5x launch #1 (medians of the first / last 10)", None if not first10 or not last10 else last10 <= 1.5 * first10,
+         f"{f(last10)} vs {f(first10)} = {fr(ratio(last10, first10))}; single launches #{n_launched} / #1: {f(last)} / {f(first)}"),
     goal("iperf3 between envs >= 90% of bare veth", None if not ip_ds or not ip_bare else ip_ds / ip_bare >= 0.9, fr(ratio(ip_ds, ip_bare)).replace("x", "")),
 ]
 print()
@@ -322,7 +323,7 @@ if per_env is not None and per_env > 2:
     notes.append(f"Per idle env, unshare + stage two hold {per_env:.1f} MB RSS (PSS {m20['unshare_pss'] + m20['init_pss']:.1f} MB: "
                  "much of the RSS is shared libc/binary pages); the .NET front that `run`/`shell` keep adds "
                  f"{m20['front_rss']:.0f} MB RSS ({m20['front_pss']:.0f} MB PSS) per env.")
-if first and last and last > 1.5 * first:
+if first10 and last10 and last10 > 1.5 * first10:
     why = []
     if num("gc_ms_0") is not None and num("gc_ms_n") is not None:
         why.append(f"the gc pass each launch runs first grows with the envs it scans (`devshell gc` alone: {num('gc_ms_0'):.0f} ms with none, {num('gc_ms_n'):.0f} ms with {n_launched})")
