@@ -135,11 +135,11 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         }
         mark("spawn");
 
-        var status = new StatusState();
+        var status = new StatusState(statusRead);
         using var signals = request.Tty ? null : ForwardSignals(launcher);
         try
         {
-            WaitReady(statusRead, status);
+            status.WaitReady();
             mark("stage2");
             if (!status.Ready)
             {
@@ -160,20 +160,25 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             }
             else
             {
-                WaitExit(statusRead, status, env);
+                while (!status.Exited && !status.Eof)
+                {
+                    if (!status.Pump(250)) OnTick?.Invoke(env);
+                }
             }
             OnTick?.Invoke(env); // a last reading before teardown: counters of the final moments, the memory peak
             mark("run");
+
+            // After the shell exits, PID 1 either exits (EOF) or says other processes keep the env alive ("linger N").
+            var lingerDeadline = Environment.TickCount64 + 2000;
+            while (!status.Lingering && !status.Eof && Environment.TickCount64 < lingerDeadline) status.Pump(100);
         }
         finally
         {
-            if (!status.Exited) Libc.close(statusRead);
+            Libc.close(statusRead);
         }
 
-        bool lingering = status.Lingering || (!status.Eof && AwaitLingerOrEnd(statusRead, status));
-        Libc.close(statusRead);
         int code = status.ExitCode ?? -1;
-        if (lingering)
+        if (status.Lingering)
         {
             journal.Detached(env.SessionId);
             journal.Record(env.SessionId, env.Profile.Name, "detached", $"the shell exited; {status.LingerCount} process(es) keep the env running");
@@ -235,9 +240,9 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
                 Libc.close(stage2Fd);
                 pty?.CloseSlave();
             }
-            var status = new StatusState();
+            var status = new StatusState(statusRead);
             if (pty is not null) pty.Run(statusRead, line => { status.Handle(line); return false; });
-            else WaitReady(statusRead, status);
+            else status.WaitReady();
             Libc.close(statusRead);
             int code = Spawner.Wait(pid);
             if (status.Errors.Count > 0 && code >= StatusProtocol.SetupFailedExitCode)
@@ -351,89 +356,46 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         }
     }
 
-    private static unsafe void WaitReady(int fd, StatusState status)
+    /// <summary>What stage two said on the status pipe so far, and the reader of that pipe.</summary>
+    private sealed unsafe class StatusState(int fd)
     {
-        var buf = new byte[4096];
-        var lines = new LineBuffer();
-        while (!status.Ready && !status.Eof && !status.Exited)
-        {
-            int n;
-            fixed (byte* p = buf)
-            {
-                n = Check.Read(fd, p, buf.Length);
-            }
-            if (n <= 0)
-            {
-                status.Eof = true;
-                break;
-            }
-            foreach (var line in lines.Add(buf.AsSpan(0, n))) status.Handle(line);
-        }
-        status.Pending = lines;
-    }
+        private readonly LineBuffer _lines = new();
+        private readonly byte[] _buf = new byte[4096];
 
-    private unsafe void WaitExit(int fd, StatusState status, EnvContext env)
-    {
-        var buf = new byte[4096];
-        var lines = status.Pending ?? new LineBuffer();
-        PollFd* pfd = stackalloc PollFd[1];
-        while (!status.Exited && !status.Eof)
-        {
-            pfd[0] = new PollFd { Fd = fd, Events = Libc.POLLIN };
-            int r = Libc.poll(pfd, 1, 250);
-            if (r == 0)
-            {
-                OnTick?.Invoke(env);
-                continue;
-            }
-            if (r < 0) continue; // EINTR from a forwarded signal
-            int n;
-            fixed (byte* p = buf)
-            {
-                n = Check.Read(fd, p, buf.Length);
-            }
-            if (n <= 0)
-            {
-                status.Eof = true;
-                break;
-            }
-            foreach (var line in lines.Add(buf.AsSpan(0, n))) status.Handle(line);
-        }
-    }
-
-    /// <summary>After the shell exits, init either exits (EOF) or says other processes keep the env alive ("linger N").</summary>
-    private static unsafe bool AwaitLingerOrEnd(int fd, StatusState status)
-    {
-        PollFd* pfd = stackalloc PollFd[1];
-        var buf = new byte[512];
-        var deadline = Environment.TickCount64 + 2000;
-        while (Environment.TickCount64 < deadline)
-        {
-            pfd[0] = new PollFd { Fd = fd, Events = Libc.POLLIN };
-            int r = Libc.poll(pfd, 1, 100);
-            if (r <= 0) continue;
-            int n;
-            fixed (byte* p = buf)
-            {
-                n = Check.Read(fd, p, buf.Length);
-            }
-            if (n <= 0) return false;
-            foreach (var line in new LineBuffer().Add(buf.AsSpan(0, n))) status.Handle(line);
-            if (status.Lingering) return true;
-        }
-        return status.Lingering;
-    }
-
-    private sealed class StatusState
-    {
         public bool Ready;
         public bool Eof;
         public bool Exited;
         public bool Lingering;
         public int LingerCount;
         public int? ExitCode;
-        public LineBuffer? Pending;
         public List<string> Errors { get; } = [];
+
+        /// <summary>Reads until stage two is ready, has failed, or is gone.</summary>
+        public void WaitReady()
+        {
+            while (!Ready && !Eof && !Exited) Pump(-1);
+        }
+
+        /// <summary>Waits up to <paramref name="timeoutMs"/> (-1: forever) for status, handles what arrived; false on a timeout.</summary>
+        public bool Pump(int timeoutMs)
+        {
+            PollFd pfd = new() { Fd = fd, Events = Libc.POLLIN };
+            int r = Libc.poll(&pfd, 1, timeoutMs);
+            if (r == 0) return false;
+            if (r < 0) return true; // EINTR (a forwarded signal): the caller loops
+            int n;
+            fixed (byte* p = _buf)
+            {
+                n = Check.Read(fd, p, _buf.Length);
+            }
+            if (n <= 0)
+            {
+                Eof = true;
+                return true;
+            }
+            foreach (var line in _lines.Add(_buf.AsSpan(0, n))) Handle(line);
+            return true;
+        }
 
         /// <summary>Returns true when the main process has exited.</summary>
         public bool Handle(string line)

@@ -90,9 +90,8 @@ public static class EnvCommands
     private static void Trace(Engine engine, LaunchOutcome outcome)
     {
         if (Environment.GetEnvironmentVariable("DEVSHELL_TRACE") != "1") return;
-        Console.Error.WriteLine($"devshell-trace: process {(DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)}");
-        double total = (DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalMilliseconds;
-        Console.Error.WriteLine($"devshell-trace: runtime-startup {(total - Program.SinceMain.Elapsed.TotalMilliseconds).ToString("0.0", CultureInfo.InvariantCulture)}");
+        // From Main on: Process.StartTime has whole-second resolution here, so runtime start-up is measured with hyperfine.
+        Console.Error.WriteLine($"devshell-trace: main {Program.SinceMain.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)}");
         foreach (var (phase, ms) in engine.PrePhases.Concat(outcome.Phases)) Console.Error.WriteLine($"devshell-trace: {phase} {ms.ToString("0.00", CultureInfo.InvariantCulture)}");
     }
 
@@ -144,6 +143,11 @@ public static class EnvCommands
     {
         using var engine = new Engine();
         var targets = all ? engine.Store.ListActiveSessions().Select(s => s.Id).ToArray() : ids;
+        if (all && targets.Length == 0)
+        {
+            Console.WriteLine("nothing running");
+            return ExitCodes.Ok;
+        }
         if (targets.Length == 0) throw new Core.Validation.DevShellInputException("name a session to stop (see devshell ps), or use --all");
         foreach (var id in targets)
         {

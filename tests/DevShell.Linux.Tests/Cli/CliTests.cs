@@ -46,6 +46,19 @@ public sealed class CliTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Gc_and_stop_all_on_a_database_with_nothing_running_succeed_without_choosing_a_subnet()
+    {
+        if (!Requires.Root(output)) return;
+        var gc = _cli.Run("gc");
+        Assert.True(gc.Code == 0, gc.ToString());
+        var stop = _cli.Run("stop", "--all");
+        Assert.True(stop.Code == 0, stop.ToString());
+        Assert.Contains("nothing running", stop.Out, StringComparison.Ordinal);
+        // gc only read the network objects: no bridge was created and no subnet was claimed for this database.
+        Assert.False(Directory.Exists($"/sys/class/net/{_cli.Bridge}"));
+    }
+
+    [Fact]
     public void Unknown_profile_exits_3_and_names_it()
     {
         var r = _cli.Run("run", "no-such-profile", "--", "true");

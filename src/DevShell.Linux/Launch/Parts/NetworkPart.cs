@@ -38,15 +38,23 @@ public sealed class NetworkPart : IEnvironmentPart
         _store = store;
         _names = names;
         _netns = new NetnsManager(names.NetnsDir);
-        _subnet = new(() => Ipv4Cidr.Parse(store.GetOrAddMeta("network.subnet:" + names.Bridge,
+        _subnet = new(() => Ipv4Cidr.Parse(store.GetOrAddMeta(SubnetKey,
             BridgeNetwork.PickSubnet(ownBridge: names.Bridge).ToString())));
     }
+
+    private string SubnetKey => "network.subnet:" + _names.Bridge;
 
     public string Name => "network";
 
     public Ipv4Cidr Subnet => _subnet.Value;
 
-    public NftFirewall Firewall => new(new NftTableConfig(_names.Table, _names.Bridge, Subnet));
+    /// <summary>
+    /// The DevShell table. Only a launch needs the subnet (for the masquerade rule), so reading, removing per-env
+    /// elements and deleting the table never choose one: gc and net down work for a database that never ran a
+    /// bridged env, even when every candidate subnet is taken by other bridges.
+    /// </summary>
+    public NftFirewall Firewall => new(new NftTableConfig(_names.Table, _names.Bridge,
+        _subnet.IsValueCreated ? _subnet.Value : _store.GetMeta(SubnetKey) is string stored ? Ipv4Cidr.Parse(stored) : default));
 
     public void Prepare(EnvContext env)
     {
@@ -66,7 +74,7 @@ public sealed class NetworkPart : IEnvironmentPart
 
         var peers = PeerAddresses(env.SessionId);
         var spec = FirewallSpec(env.SessionId, env.Profile, address, peers);
-        var config = new NftTableConfig(_names.Table, _names.Bridge, Subnet);
+        var config = Firewall.Config;
         // One batch: base chains (idempotent, env elements kept) plus this env's chain, counter and ports.
         new NftRunner().Apply(NftRuleset.Setup(config) + NftRuleset.AddEnv(config, spec), $"adding firewall rules of env {env.SessionId}");
         env.Phase?.Invoke("nft");
@@ -111,7 +119,7 @@ public sealed class NetworkPart : IEnvironmentPart
             firewall.Down();
             done.Add($"deleted nft table inet {_names.Table}");
         }
-        if (new BridgeNetwork(Subnet, _names.Bridge).DeleteBridge()) done.Add($"deleted bridge {_names.Bridge}");
+        if (new BridgeNetwork(firewall.Config.Subnet, _names.Bridge).DeleteBridge()) done.Add($"deleted bridge {_names.Bridge}");
         foreach (var f in new[] { _names.HostsFile, _names.ResolvConf })
         {
             if (File.Exists(f))
