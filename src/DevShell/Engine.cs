@@ -66,6 +66,7 @@ public sealed class Engine : IDisposable
         GiveToDeveloper(Location.DataDirectory);
         GiveToDeveloper(Location.DbPath);
         GiveToDeveloper(store.BackupPath);
+        GiveToDeveloper(store.LockPath);
         GiveToDeveloper(Path.Combine(Path.GetDirectoryName(Location.DbPath)!, Path.GetFileNameWithoutExtension(Location.DbPath) + "-log" + Path.GetExtension(Location.DbPath)));
         return store;
     }
@@ -178,42 +179,47 @@ internal sealed class StoreJournal(DevShellStore store) : ISessionJournal
 
     public void Running(EnvContext env, int initPid)
     {
-        var s = store.GetSession(env.SessionId);
-        if (s is null) return;
-        s.State = SessionState.Running;
-        s.InitPid = initPid;
-        s.InitStartTicks = ProcessInfo.StartTicks(initPid);
-        s.CgroupPaths = new Dictionary<string, string>(env.CgroupPaths);
-        s.NetnsPath = env.NetnsPath;
-        s.Veth = env.Veth;
-        s.Ip = env.Ip;
-        store.UpdateSession(s);
-        Record(env.SessionId, env.Profile.Name, EventKinds.Started, $"pid {initPid}");
+        long? ticks = ProcessInfo.StartTicks(initPid);
+        store.UpdateSession(env.SessionId, s =>
+        {
+            s.State = SessionState.Running;
+            s.InitPid = initPid;
+            s.InitStartTicks = ticks;
+            s.CgroupPaths = new Dictionary<string, string>(env.CgroupPaths);
+            s.NetnsPath = env.NetnsPath;
+            s.Veth = env.Veth;
+            s.Ip = env.Ip;
+        }, Event(env.SessionId, env.Profile.Name, EventKinds.Started, $"pid {initPid}"));
     }
 
-    public void Ended(string sessionId, string state, int? exitCode, string? message)
+    public void Ended(string sessionId, string state, int? exitCode, string? message) => End(sessionId, state, exitCode, null);
+
+    public void Ended(string sessionId, string profile, string state, int? exitCode, string message, long? value) =>
+        End(sessionId, state, exitCode, Event(sessionId, profile, state, message, value));
+
+    private void End(string sessionId, string state, int? exitCode, EventRecord? record)
     {
-        var s = store.GetSession(sessionId);
-        if (s is null) return;
-        s.State = state switch { "failed" => SessionState.Failed, "stopped" => SessionState.Stopped, _ => SessionState.Exited };
-        s.EndedAt = DateTime.UtcNow;
-        s.ExitCode = exitCode;
-        if (exitCode > 128) s.Signal = exitCode - 128;
-        store.UpdateSession(s);
-        store.ReleaseIp(sessionId);
+        store.UpdateSession(sessionId, s =>
+        {
+            s.State = state switch { "failed" => SessionState.Failed, "stopped" => SessionState.Stopped, _ => SessionState.Exited };
+            s.EndedAt = DateTime.UtcNow;
+            s.ExitCode = exitCode;
+            if (exitCode > 128) s.Signal = exitCode - 128;
+        }, record, releaseIp: true);
     }
 
-    public void Detached(string sessionId)
-    {
-        var s = store.GetSession(sessionId);
-        if (s is null) return;
-        s.LauncherPid = null;
-        s.LauncherStartTicks = null;
-        store.UpdateSession(s);
-    }
+    public void Detached(string sessionId) =>
+        store.UpdateSession(sessionId, s =>
+        {
+            s.LauncherPid = null;
+            s.LauncherStartTicks = null;
+        });
 
     public void Record(string sessionId, string profile, string kind, string message, long? value = null, long? limit = null) =>
-        store.AppendEvent(new EventRecord
+        store.AppendEvent(Event(sessionId, profile, kind, message, value, limit));
+
+    private static EventRecord Event(string sessionId, string profile, string kind, string message, long? value = null, long? limit = null) =>
+        new()
         {
             Time = DateTime.UtcNow,
             SessionId = sessionId,
@@ -222,5 +228,5 @@ internal sealed class StoreJournal(DevShellStore store) : ISessionJournal
             Message = message,
             Value = value,
             Limit = limit,
-        });
+        };
 }

@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using DevShell.Core.Profiles;
 using DevShell.Core.Validation;
 
@@ -31,6 +32,9 @@ public static class ProfileJson
 
     /// <summary>The serializer options of the format (snake_case, comments skipped, unknown members rejected).</summary>
     public static JsonSerializerOptions Options { get; } = CreateOptions();
+
+    /// <summary>Serializer metadata for <see cref="Profile"/> under <see cref="Options"/> (source-generated, no reflection).</summary>
+    public static JsonTypeInfo<Profile> TypeInfo { get; } = (JsonTypeInfo<Profile>)Options.GetTypeInfo(typeof(Profile));
 
     private static readonly string[] StoreFields = ["created", "updated", "revision"];
 
@@ -105,7 +109,7 @@ public static class ProfileJson
         var array = new JsonArray();
         foreach (var profile in profiles)
         {
-            array.Add(ToNode(profile, includeStoreFields));
+            array.Add((JsonNode)ToNode(profile, includeStoreFields));
         }
 
         return array.ToJsonString(Options) + "\n";
@@ -114,7 +118,7 @@ public static class ProfileJson
     private static JsonObject ToNode(Profile profile, bool includeStoreFields)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        var node = JsonSerializer.SerializeToNode(profile, Options)!.AsObject();
+        var node = JsonSerializer.SerializeToNode(profile, TypeInfo)!.AsObject();
         var result = new JsonObject { ["$schema"] = profile.Schema ?? SchemaReference };
         foreach (var (key, value) in node.ToList())
         {
@@ -176,7 +180,7 @@ public static class ProfileJson
 
         try
         {
-            return element.Deserialize<Profile>(Options) ?? throw new JsonException("null profile");
+            return element.Deserialize(TypeInfo) ?? throw new JsonException("null profile");
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException)
         {
@@ -232,9 +236,13 @@ public static class ProfileJson
             IndentSize = 2,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-            TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+            TypeInfoResolver = ProfileJsonContext.Default,
         };
         options.MakeReadOnly();
         return options;
     }
 }
+
+/// <summary>Compile-time serializer metadata for the profile model (NativeAOT has no reflection-based serializer).</summary>
+[JsonSerializable(typeof(Profile))]
+internal sealed partial class ProfileJsonContext : JsonSerializerContext;

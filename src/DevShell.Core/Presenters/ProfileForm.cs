@@ -312,8 +312,8 @@ public static class ProfileForm
     public static Profile Copy(Profile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        var json = JsonSerializer.Serialize(profile, ProfileJson.Options);
-        return JsonSerializer.Deserialize<Profile>(json, ProfileJson.Options)!;
+        var json = JsonSerializer.Serialize(profile, ProfileJson.TypeInfo);
+        return JsonSerializer.Deserialize(json, ProfileJson.TypeInfo)!;
     }
 
     /// <summary>A new profile with defaults and a free name ("new-profile", "new-profile-2", …).</summary>

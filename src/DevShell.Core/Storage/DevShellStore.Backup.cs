@@ -23,22 +23,16 @@ public sealed partial class DevShellStore
         var temp = Path.Combine(directory, $".{Path.GetFileNameWithoutExtension(DbPath)}-backup-{Environment.ProcessId}.db");
         try
         {
-            lock (_gate)
+            InTransaction(() =>
             {
-                _db.BeginTrans();
-                try
+                File.Copy(DbPath, temp, overwrite: true);
+                if (File.Exists(LogPathFor(DbPath)))
                 {
-                    File.Copy(DbPath, temp, overwrite: true);
-                    if (File.Exists(LogPathFor(DbPath)))
-                    {
-                        File.Copy(LogPathFor(DbPath), LogPathFor(temp), overwrite: true);
-                    }
+                    File.Copy(LogPathFor(DbPath), LogPathFor(temp), overwrite: true);
                 }
-                finally
-                {
-                    _db.Rollback();
-                }
-            }
+
+                return 0;
+            });
 
             using (var copy = new LiteDatabase(new ConnectionString { Filename = temp, Connection = ConnectionType.Direct }))
             {
@@ -74,6 +68,20 @@ public sealed partial class DevShellStore
         }
 
         var stamp = (clock ?? TimeProvider.System).GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        using var fileLock = new StoreFileLock(LockPathFor(dbPath), TimeSpan.FromSeconds(60));
+        fileLock.Enter();
+        try
+        {
+            return Restore(dbPath, backup, stamp);
+        }
+        finally
+        {
+            fileLock.Exit();
+        }
+    }
+
+    private static string? Restore(string dbPath, string backup, string stamp)
+    {
         string? movedTo = null;
         if (File.Exists(dbPath))
         {

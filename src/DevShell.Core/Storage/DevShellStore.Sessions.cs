@@ -1,5 +1,6 @@
 using DevShell.Core.Events;
 using DevShell.Core.Sessions;
+using LiteDB;
 
 namespace DevShell.Core.Storage;
 
@@ -23,13 +24,13 @@ public sealed partial class DevShellStore
 
         InTransaction(() =>
         {
-            var sessions = _db.GetCollection<SessionRecord>(SessionsCollection);
+            var sessions = _db.GetCollection(SessionsCollection);
             if (sessions.FindById(session.Id) is not null)
             {
                 throw new StoreException($"session {session.Id} already exists (generate a new id)");
             }
 
-            sessions.Insert(session);
+            sessions.Insert(RecordDocuments.ToDocument(session));
             return 0;
         });
     }
@@ -38,28 +39,67 @@ public sealed partial class DevShellStore
     public bool UpdateSession(SessionRecord session)
     {
         ArgumentNullException.ThrowIfNull(session);
-        return Locked(() => _db.GetCollection<SessionRecord>(SessionsCollection).Update(session));
+        return Locked(() => _db.GetCollection(SessionsCollection).Update(RecordDocuments.ToDocument(session)));
+    }
+
+    /// <summary>
+    /// Changes a session and, in the same transaction, appends <paramref name="record"/> and releases the session's
+    /// IP lease. In shared mode every separate call opens and closes the file (and checkpoints after a write); a
+    /// launch changes its session twice, so this keeps it to one open each time. Returns false if there is no such session.
+    /// </summary>
+    public bool UpdateSession(string id, Action<SessionRecord> change, EventRecord? record = null, bool releaseIp = false)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        if (record is not null && record.Time == default)
+        {
+            record.Time = Now();
+        }
+
+        return InTransaction(() =>
+        {
+            var sessions = _db.GetCollection(SessionsCollection);
+            if (sessions.FindById(id) is not { } stored)
+            {
+                return false;
+            }
+
+            var session = RecordDocuments.ToSession(stored);
+            change(session);
+            sessions.Update(RecordDocuments.ToDocument(session));
+            if (record is not null)
+            {
+                record.Id = 0;
+                record.Id = _db.GetCollection(EventsCollection, BsonAutoId.Int64).Insert(RecordDocuments.ToDocument(record)).AsInt64;
+            }
+
+            if (releaseIp)
+            {
+                _db.GetCollection(LeasesCollection).DeleteMany(Query.EQ("session", id));
+            }
+
+            return true;
+        });
     }
 
     /// <summary>The session, or null.</summary>
     public SessionRecord? GetSession(string id)
     {
-        return Locked(() => Normalize(_db.GetCollection<SessionRecord>(SessionsCollection).FindById(id)));
+        return Locked(() => _db.GetCollection(SessionsCollection).FindById(id) is { } d ? RecordDocuments.ToSession(d) : null);
     }
 
     /// <summary>Every session, oldest first.</summary>
     public IReadOnlyList<SessionRecord> ListSessions()
     {
-        return Locked(() => _db.GetCollection<SessionRecord>(SessionsCollection).FindAll().Select(s => Normalize(s)!).OrderBy(s => s.StartedAt).ToList());
+        return Locked(() => _db.GetCollection(SessionsCollection).FindAll().Select(RecordDocuments.ToSession).OrderBy(s => s.StartedAt).ToList());
     }
 
     /// <summary>Sessions that are starting or running, oldest first. Uses the State index: the history of ended
     /// sessions can be long, and this runs on every launch and every TUI refresh.</summary>
     public IReadOnlyList<SessionRecord> ListActiveSessions()
     {
-        return Locked(() => _db.GetCollection<SessionRecord>(SessionsCollection)
-            .Find(s => s.State == SessionState.Starting || s.State == SessionState.Running)
-            .Select(s => Normalize(s)!).OrderBy(s => s.StartedAt).ToList());
+        return Locked(() => _db.GetCollection(SessionsCollection)
+            .Find(Query.In(RecordDocuments.SessionStateField, nameof(SessionState.Starting), nameof(SessionState.Running)))
+            .Select(RecordDocuments.ToSession).OrderBy(s => s.StartedAt).ToList());
     }
 
     /// <summary>Deletes the oldest ended sessions beyond <paramref name="keep"/>; returns how many were removed.</summary>
@@ -67,9 +107,9 @@ public sealed partial class DevShellStore
     {
         return Locked(() =>
         {
-            var sessions = _db.GetCollection<SessionRecord>(SessionsCollection);
-            var ended = sessions.Find(s => s.State != SessionState.Starting && s.State != SessionState.Running)
-                .OrderByDescending(s => s.StartedAt).Skip(keep).Select(s => s.Id).ToList();
+            var sessions = _db.GetCollection(SessionsCollection);
+            var ended = sessions.Find(Query.In(RecordDocuments.SessionStateField, nameof(SessionState.Exited), nameof(SessionState.Failed), nameof(SessionState.Stopped)))
+                .Select(RecordDocuments.ToSession).OrderByDescending(s => s.StartedAt).Skip(keep).Select(s => s.Id).ToList();
             foreach (var id in ended) sessions.Delete(id);
             return ended.Count;
         });
@@ -78,7 +118,7 @@ public sealed partial class DevShellStore
     /// <summary>Removes a session record; returns false if it did not exist.</summary>
     public bool DeleteSession(string id)
     {
-        return Locked(() => _db.GetCollection<SessionRecord>(SessionsCollection).Delete(id));
+        return Locked(() => _db.GetCollection(SessionsCollection).Delete(id));
     }
 
     /// <summary>Appends an event and returns its id (ids increase in commit order across processes). Fills Time if default.</summary>
@@ -91,7 +131,7 @@ public sealed partial class DevShellStore
         }
 
         record.Id = 0;
-        return Locked(() => _db.GetCollection<EventRecord>(EventsCollection).Insert(record).AsInt64);
+        return Locked(() => _db.GetCollection(EventsCollection, BsonAutoId.Int64).Insert(RecordDocuments.ToDocument(record)).AsInt64);
     }
 
     /// <summary>
@@ -103,13 +143,13 @@ public sealed partial class DevShellStore
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         return Locked(() =>
         {
-            var query = _db.GetCollection<EventRecord>(EventsCollection).Query().Where(e => e.Id > sinceId);
+            var query = _db.GetCollection(EventsCollection).Query().Where(Query.GT("_id", sinceId));
             if (sessionId is not null)
             {
-                query = query.Where(e => e.SessionId == sessionId);
+                query = query.Where(Query.EQ(RecordDocuments.EventSessionField, sessionId));
             }
 
-            return query.OrderBy(e => e.Id).Limit(limit).ToList().Select(Normalize).ToList();
+            return query.OrderBy("_id").Limit(limit).ToList().Select(RecordDocuments.ToEvent).ToList();
         });
     }
 
@@ -119,30 +159,13 @@ public sealed partial class DevShellStore
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         return Locked(() =>
         {
-            var query = _db.GetCollection<EventRecord>(EventsCollection).Query();
+            var query = _db.GetCollection(EventsCollection).Query();
             if (sessionId is not null)
             {
-                query = query.Where(e => e.SessionId == sessionId);
+                query = query.Where(Query.EQ(RecordDocuments.EventSessionField, sessionId));
             }
 
-            return query.OrderByDescending(e => e.Id).Limit(limit).ToList().Select(Normalize).ToList();
+            return query.OrderByDescending("_id").Limit(limit).ToList().Select(RecordDocuments.ToEvent).ToList();
         });
-    }
-
-    private static SessionRecord? Normalize(SessionRecord? session)
-    {
-        if (session is not null)
-        {
-            session.StartedAt = Utc(session.StartedAt);
-            session.EndedAt = session.EndedAt is { } ended ? Utc(ended) : null;
-        }
-
-        return session;
-    }
-
-    private static EventRecord Normalize(EventRecord record)
-    {
-        record.Time = Utc(record.Time);
-        return record;
     }
 }

@@ -24,11 +24,13 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
     private readonly Lock _gate = new();
     private readonly StoreOptions _options;
     private readonly ValidationContext _validation;
+    private readonly StoreFileLock _fileLock;
 
     private DevShellStore(string dbPath, LiteDatabase db, StoreOptions options)
     {
         DbPath = dbPath;
         _db = db;
+        _fileLock = new StoreFileLock(LockPathFor(dbPath), options.LockTimeout);
         _options = options;
         _validation = options.Validation with { DbPath = dbPath };
     }
@@ -41,6 +43,12 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
 
     /// <summary>The validation context used for every profile written.</summary>
     public ValidationContext ValidationContext => _validation;
+
+    /// <summary>Path of the cross-process lock file: the DB path plus ".lock" (see <see cref="StoreFileLock"/>).</summary>
+    public string LockPath => LockPathFor(DbPath);
+
+    /// <summary>Lock file path for a DB path.</summary>
+    public static string LockPathFor(string dbPath) => dbPath + ".lock";
 
     /// <summary>Backup path for a DB path.</summary>
     public static string BackupPathFor(string dbPath) => dbPath + ".bak";
@@ -89,7 +97,11 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
     }
 
     /// <summary>Closes the database.</summary>
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        _db.Dispose();
+        _fileLock.Dispose();
+    }
 
     /// <summary>Reads a meta value (e.g. the bridge subnet), or null.</summary>
     public string? GetMeta(string key) => Locked(() => _db.GetCollection(MetaCollection).FindById(key)?["value"].AsString);
@@ -114,18 +126,20 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
 
     private void Initialize()
     {
-        lock (_gate)
+        // One transaction: in shared mode each separate call would open and close the file again.
+        InTransaction(() =>
         {
             // Reading the header, every collection page and the (small) profile and lease documents proves the file is usable.
             _ = _db.GetCollectionNames().ToList();
             _db.GetCollection(LeasesCollection).EnsureIndex("session", unique: true);
-            _db.GetCollection<EventRecord>(EventsCollection).EnsureIndex(x => x.SessionId);
-            _db.GetCollection<SessionRecord>(SessionsCollection).EnsureIndex(x => x.State);
+            _db.GetCollection(EventsCollection).EnsureIndex(RecordDocuments.EventSessionField);
+            _db.GetCollection(SessionsCollection).EnsureIndex(RecordDocuments.SessionStateField);
             _ = _db.GetCollection(ProfilesCollection).FindAll().Select(FromDocument).Count();
             _ = _db.GetCollection(LeasesCollection).FindAll().Count();
             _ = _db.GetCollection(SessionsCollection).Count();
             _ = _db.GetCollection(EventsCollection).Count();
-        }
+            return 0;
+        });
     }
 
     /// <summary>Runs <paramref name="work"/> in one LiteDB transaction (holding the cross-process lock); rolls back on error.</summary>
@@ -150,11 +164,12 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
             }
         });
 
-    /// <summary>Runs <paramref name="work"/> under the in-process lock; engine faults from a damaged file become <see cref="StoreCorruptedException"/>.</summary>
+    /// <summary>Runs <paramref name="work"/> under the in-process and cross-process locks; engine faults from a damaged file become <see cref="StoreCorruptedException"/>.</summary>
     private T Locked<T>(Func<T> work)
     {
         lock (_gate)
         {
+            _fileLock.Enter();
             try
             {
                 return work();
@@ -162,6 +177,10 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
             catch (Exception e) when (IsCorruption(e))
             {
                 throw new StoreCorruptedException(DbPath, e);
+            }
+            finally
+            {
+                _fileLock.Exit();
             }
         }
     }
@@ -174,21 +193,14 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
 
     private DateTime Now() => _options.Clock.GetUtcNow().UtcDateTime;
 
-    private static BsonMapper CreateMapper()
+    /// <summary>Records are mapped by hand (<see cref="RecordDocuments"/>); the mapper only converts plain values.</summary>
+    private static BsonMapper CreateMapper() => new()
     {
-        var mapper = new BsonMapper
-        {
-            // Defaults would trim strings and turn "" into null: keep values exactly as given.
-            TrimWhitespace = false,
-            EmptyStringToNull = false,
-            SerializeNullValues = false,
-        };
-        mapper.Entity<SessionRecord>().Ignore(x => x.IsActive);
-        return mapper;
-    }
-
-    private static DateTime Utc(DateTime value) =>
-        value.Kind == DateTimeKind.Utc ? value : DateTime.SpecifyKind(value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : value, DateTimeKind.Utc);
+        // Defaults would trim strings and turn "" into null: keep values exactly as given.
+        TrimWhitespace = false,
+        EmptyStringToNull = false,
+        SerializeNullValues = false,
+    };
 
     private static void SetPrivateMode(string path)
     {

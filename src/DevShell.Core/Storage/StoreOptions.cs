@@ -14,6 +14,9 @@ public sealed record StoreOptions
     /// <summary>Context for validating profiles before they are written; the DB path is always added.</summary>
     public ValidationContext Validation { get; init; } = ValidationContext.Default;
 
+    /// <summary>How long a call waits for another process's store call to finish before failing. Default 60 s.</summary>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Clock for timestamps (tests may pin it).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }

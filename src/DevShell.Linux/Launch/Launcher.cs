@@ -30,6 +30,13 @@ public interface ISessionJournal
     void Running(EnvContext env, int initPid);
     void Ended(string sessionId, string state, int? exitCode, string? message);
 
+    /// <summary><see cref="Ended"/> plus an event of kind <paramref name="state"/>; a store journal writes both at once.</summary>
+    void Ended(string sessionId, string profile, string state, int? exitCode, string message, long? value)
+    {
+        Ended(sessionId, state, exitCode, message);
+        Record(sessionId, profile, state, message, value);
+    }
+
     /// <summary>The shell exited but other processes keep the env running; the launcher no longer owns it.</summary>
     void Detached(string sessionId);
     void Record(string sessionId, string profile, string kind, string message, long? value = null, long? limit = null);
@@ -91,8 +98,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         catch (Exception e)
         {
             Teardown(env.SessionId, prepared);
-            journal.Ended(env.SessionId, "failed", null, e.Message);
-            journal.Record(env.SessionId, profile.Name, "failed", e.Message);
+            journal.Ended(env.SessionId, profile.Name, "failed", null, e.Message, null);
             throw;
         }
 
@@ -146,8 +152,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
                 int rc = Spawner.Wait(launcher);
                 Teardown(env.SessionId, parts);
                 string why = status.Errors.Count > 0 ? string.Join("; ", status.Errors) : $"stage two ended with code {rc} before the shell started";
-                journal.Ended(env.SessionId, "failed", rc, why);
-                journal.Record(env.SessionId, env.Profile.Name, "failed", why);
+                journal.Ended(env.SessionId, env.Profile.Name, "failed", rc, why, null);
                 throw new LaunchException($"profile \"{env.Profile.Name}\": could not start the environment: {why}", rc > 0 ? rc : StatusProtocol.SetupFailedExitCode);
             }
 
@@ -195,8 +200,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         }
         Teardown(env.SessionId, parts);
         mark("teardown");
-        journal.Ended(env.SessionId, "exited", code, null);
-        journal.Record(env.SessionId, env.Profile.Name, "exited", $"exit code {code.ToString(CultureInfo.InvariantCulture)}", code);
+        journal.Ended(env.SessionId, env.Profile.Name, "exited", code, $"exit code {code.ToString(CultureInfo.InvariantCulture)}", code);
         return new LaunchOutcome(env.SessionId, code, false, status.Errors, phases);
     }
 

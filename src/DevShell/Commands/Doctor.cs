@@ -70,7 +70,7 @@ public static class Doctor
     {
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(checks, CliJson.Options));
+            output.WriteLine(CliJson.Serialize(checks, CliJson.Options));
         }
         else
         {

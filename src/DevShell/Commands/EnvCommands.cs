@@ -97,19 +97,17 @@ public static class EnvCommands
 
     private static void WriteVerdict(string path, LaunchOutcome outcome, TimeSpan wall, ViolationWatch watch)
     {
-        var verdict = new
-        {
-            session = outcome.SessionId,
-            exit_code = outcome.ExitCode,
-            signal = outcome.ExitCode > 128 ? outcome.ExitCode - 128 : (int?)null,
-            wall_ms = Math.Round(wall.TotalMilliseconds, 1),
-            cpu_ms = watch.Last?.Usage.CpuUsageNs is long ns ? Math.Round(ns / 1e6, 1) : (double?)null,
-            memory_peak_bytes = watch.MemoryPeakBytes,
-            oom_killed = watch.Violations.Any(v => v.Kind == Linux.Cgroups.ViolationKind.OomKill),
-            violations = watch.Violations.Select(v => new { kind = v.Kind, value = v.Value, limit = v.Limit, message = v.Describe() }),
-            errors = outcome.Errors,
-        };
-        File.WriteAllText(path, JsonSerializer.Serialize(verdict, CliJson.Options) + "\n");
+        var verdict = new RunVerdict(
+            Session: outcome.SessionId,
+            ExitCode: outcome.ExitCode,
+            Signal: outcome.ExitCode > 128 ? outcome.ExitCode - 128 : null,
+            WallMs: Math.Round(wall.TotalMilliseconds, 1),
+            CpuMs: watch.Last?.Usage.CpuUsageNs is long ns ? Math.Round(ns / 1e6, 1) : null,
+            MemoryPeakBytes: watch.MemoryPeakBytes,
+            OomKilled: watch.Violations.Any(v => v.Kind == Linux.Cgroups.ViolationKind.OomKill),
+            Violations: watch.Violations.Select(v => new VerdictViolation(v.Kind, v.Value, v.Limit, v.Describe())).ToList(),
+            Errors: outcome.Errors);
+        File.WriteAllText(path, CliJson.Serialize(verdict, CliJson.Options) + "\n");
     }
 
     private static int Attach(string id, string[] command)
@@ -125,7 +123,7 @@ public static class EnvCommands
         var sessions = all ? engine.Store.ListSessions() : engine.Store.ListActiveSessions();
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(sessions, CliJson.Options));
+            Console.WriteLine(CliJson.Serialize(sessions, CliJson.Options));
             return ExitCodes.Ok;
         }
         Console.WriteLine($"{"SESSION",-9} {"PROFILE",-18} {"STATE",-8} {"PID",-8} {"IP",-15} {"UPTIME",-9} COMMAND");

@@ -61,7 +61,7 @@ public static class MonitorCommands
             }
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(rows, once ? CliJson.Options : CliJson.Compact));
+                Console.WriteLine(CliJson.Serialize(rows, once ? CliJson.Options : CliJson.Compact));
             }
             else
             {
@@ -105,7 +105,7 @@ public static class MonitorCommands
     {
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(e, CliJson.Compact));
+            Console.WriteLine(CliJson.Serialize(e, CliJson.Compact));
             return;
         }
         Console.WriteLine($"{e.Time.ToLocalTime():yyyy-MM-dd HH:mm:ss} {e.SessionId ?? "-",-8} {e.Profile ?? "-",-16} {e.Kind,-14} {e.Message}");

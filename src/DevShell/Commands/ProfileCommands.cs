@@ -79,11 +79,8 @@ public static class ProfileCommands
         var profiles = engine.Store.List();
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(profiles.Select(p => new
-            {
-                p.Name, p.Service, p.Description, p.Tags, network = p.Network.Mode,
-                memory = p.Limits.Memory, cpu = p.Limits.Cpu, pids = p.Limits.Pids, p.Revision,
-            }), CliJson.Options));
+            Console.WriteLine(CliJson.Serialize(profiles.Select(p => new ProfileSummary(p.Name, p.Service, p.Description, p.Tags,
+                p.Network.Mode, p.Limits.Memory, p.Limits.Cpu, p.Limits.Pids, p.Revision)).ToList(), CliJson.Options));
             return ExitCodes.Ok;
         }
         Console.WriteLine($"{"NAME",-20} {"SERVICE",-14} {"NETWORK",-8} {"MEMORY",-7} {"CPU",-5} {"PIDS",-6} DESCRIPTION");
