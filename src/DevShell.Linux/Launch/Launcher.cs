@@ -143,6 +143,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
 
         var status = new StatusState(statusRead);
         using var signals = request.Tty ? null : ForwardSignals(launcher);
+        Task? running = null;
         try
         {
             status.WaitReady();
@@ -158,7 +159,8 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
 
             int initPid = ChildOf(launcher) ?? launcher;
             Claims.SetInit(env.SessionId, initPid);
-            journal.Running(env, initPid);
+            // Recorded while the shell starts (a store write is a few ms); always finished before the session ends.
+            running = Task.Run(() => journal.Running(env, initPid));
             if (pty is not null)
             {
                 pty.Run(statusRead, line => status.Handle(line), OnTick is null ? null : () => OnTick(env));
@@ -180,6 +182,14 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         finally
         {
             Libc.close(statusRead);
+            try
+            {
+                running?.Wait();
+            }
+            catch (AggregateException e)
+            {
+                status.Errors.Add($"recording the session as running failed: {e.InnerException?.Message}");
+            }
         }
 
         int code = status.ExitCode ?? -1;
