@@ -40,6 +40,18 @@ internal static unsafe class Capabilities
         }
     }
 
+    /// <summary>Whether <paramref name="cap"/> is in this process's effective set.</summary>
+    internal static bool HasEffective(int cap)
+    {
+        uint* header = stackalloc uint[2];
+        header[0] = K.LINUX_CAPABILITY_VERSION_3;
+        header[1] = 0;
+        uint* data = stackalloc uint[6];
+        if (Libc.syscall(Sys.NrCapget, (long)header, (long)data, 0, 0, 0) < 0) Sys.Fail("caps", Libc.Errno, "reading the capability sets");
+        uint word = cap < 32 ? data[0] : data[3];
+        return (word & (1u << (cap % 32))) != 0;
+    }
+
     /// <summary>Step 1, while still root: empty the bounding set of everything not kept, clear ambient.</summary>
     internal static void DropBounding(ulong keep, int lastCap)
     {

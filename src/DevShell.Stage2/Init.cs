@@ -25,10 +25,13 @@ internal static unsafe class Init
         if (spec.LoopbackUp) LoopbackUp();
 
         // With a rootfs, the new root usually has no glibc for this (dynamically linked) binary, so the payload and the
-        // on_exit hook are started BEFORE pivot_root and wait on a "go" pipe; pivot_root moves their root along.
-        bool early = spec.RootMode == "rootfs";
-        (int Pid, int Go) mainEarly = early ? SpawnWaiting("payload", null) : (-1, -1);
-        (int Pid, int Go) hookEarly = early && spec.OnExit is not null ? SpawnWaiting("hook", "on_exit") : (-1, -1);
+        // on_exit hook are started BEFORE pivot_root and wait on a "go" pipe; pivot_root moves their root along. With a
+        // user namespace they start early too: their id maps are written through /proc, which readonly mode makes
+        // read-only, and a map must be written before the stage goes on.
+        bool early = spec.RootMode == "rootfs" || spec.UserNamespace;
+        if (spec.UserNamespace) UserNamespace.Prepare();
+        (int Pid, int Go) mainEarly = early ? SpawnWaiting(spec, "payload", null) : (-1, -1);
+        (int Pid, int Go) hookEarly = early && spec.OnExit is not null ? SpawnWaiting(spec, "hook", "on_exit") : (-1, -1);
 
         Mounts.Build(spec);
 
@@ -38,7 +41,7 @@ internal static unsafe class Init
             fixed (byte* p = name) Sys.Check(Libc.sethostname(p, name.Length), "hostname", $"setting the hostname to {spec.Hostname}");
         }
 
-        int main = early ? Release(mainEarly) : SpawnStage("payload", null);
+        int main = early ? Release(mainEarly) : SpawnStage(spec, "payload", null);
         Sys.TryWriteLine(status, StatusProtocol.Ready);
         return Reap(spec, main, hookEarly);
     }
@@ -48,14 +51,14 @@ internal static unsafe class Init
     /// writes its go byte. Waiting for "loaded" matters: the dynamic loader maps libraries after posix_spawn returns,
     /// and must be done before pivot_root takes the host's /lib away.
     /// </summary>
-    private static (int Pid, int Go) SpawnWaiting(string mode, string? hook)
+    private static (int Pid, int Go) SpawnWaiting(LaunchSpec spec, string mode, string? hook)
     {
         int* fds = stackalloc int[2];
         Sys.Check(Libc.socketpair(1 /* AF_UNIX */, 1 /* SOCK_STREAM */ | K.O_CLOEXEC, 0, fds), "spawn", "creating a start channel");
         int pid;
         try
         {
-            pid = SpawnStage(mode, hook, fds[1]);
+            pid = SpawnStage(spec, mode, hook, fds[1]);
         }
         finally
         {
@@ -64,7 +67,19 @@ internal static unsafe class Init
         byte loaded;
         nint n;
         do { n = Libc.read(fds[0], &loaded, 1); } while (n < 0 && Libc.Errno == K.EINTR);
-        if (n != 1) Sys.Fail("spawn", K.ENOENT, $"the {mode} stage exited before it was loaded");
+        if (n != 1)
+        {
+            Sys.Fail(spec.UserNamespace ? "userns" : "spawn", K.ENOENT, spec.UserNamespace
+                ? $"the {mode} stage exited before it was loaded: util-linux unshare could not create its user namespace (its message is above)"
+                : $"the {mode} stage exited before it was loaded");
+        }
+        if (spec.UserNamespace)
+        {
+            // It is in its new user namespace now (unshare ran before the exec that loaded it): map the developer, and
+            // keep the shell's namespace open for attach before the shell can exit.
+            UserNamespace.WriteMaps(pid, spec);
+            if (mode == "payload") UserNamespace.Hold(pid);
+        }
         return (pid, fds[0]);
     }
 
@@ -77,11 +92,12 @@ internal static unsafe class Init
     }
 
     /// <summary>Runs this same binary in payload or hook mode, with stdio, the status pipe and the spec passed on.</summary>
-    private static int SpawnStage(string mode, string? hook, int goFd = -1)
+    private static int SpawnStage(LaunchSpec spec, string mode, string? hook, int goFd = -1)
     {
-        var argv = hook is null ? new[] { "devshell-stage2", mode } : new[] { "devshell-stage2", mode, hook };
         var fds = new List<(int, int)> { (0, 0), (1, 1), (2, 2), (StatusProtocol.StatusFd, StatusProtocol.StatusFd), (StatusProtocol.SpecFd, StatusProtocol.SpecFd) };
         if (goFd >= 0) fds.Add((StatusProtocol.GoFd, goFd));
+        if (spec.UserNamespace) return UserNamespace.Spawn(mode, hook, fds);
+        var argv = hook is null ? new[] { "devshell-stage2", mode } : new[] { "devshell-stage2", mode, hook };
         return Sys.Spawn("/proc/self/exe", argv, [], [.. fds]);
     }
 
@@ -106,7 +122,7 @@ internal static unsafe class Init
                 (code, int sig) = Sys.DecodeWait(st);
                 if (spec.OnExit is not null)
                 {
-                    try { hookPid = hookEarly.Pid > 0 ? Release(hookEarly) : SpawnStage("hook", "on_exit"); }
+                    try { hookPid = hookEarly.Pid > 0 ? Release(hookEarly) : SpawnStage(spec, "hook", "on_exit"); }
                     catch (StageException e) { Program.Report(status, "hook", e.Errno, e.Message); }
                 }
                 if (hookPid < 0) Finish(spec, code, sig);

@@ -9,6 +9,7 @@ internal static unsafe class Join
     public static int Run(LaunchSpec spec, string[] command)
     {
         foreach (var dir in spec.CgroupDirs) Sys.WriteFile(dir + "/cgroup.procs", "0", "cgroup");
+        if (spec.UserNamespace) command = EnterAsDeveloper(spec, command);
         var env = new List<string>();
         foreach (System.Collections.DictionaryEntry kv in Environment.GetEnvironmentVariables())
         {
@@ -23,5 +24,23 @@ internal static unsafe class Join
         }
         Sys.Fail("exec", Libc.Errno, $"running {command[0]}");
         return StatusProtocol.ExecFailedExitCode;
+    }
+
+    /// <summary>
+    /// Attach into an env with a user namespace, where root is unmapped: whatever enters it loses its capabilities at
+    /// the next exec, so the developer's identity must be in place by then. Still host root here, take the developer's
+    /// groups and gid (nsenter keeps them with --preserve-credentials), and have nsenter switch to the uid (--setuid)
+    /// after it has entered the namespace, while it still holds the namespace's capabilities.
+    /// </summary>
+    private static string[] EnterAsDeveloper(LaunchSpec spec, string[] command)
+    {
+        List<int> groups = spec.Groups.Count > 0 ? spec.Groups : [spec.Gid]; // as the payload's own drop does
+        uint* list = stackalloc uint[groups.Count];
+        for (int i = 0; i < groups.Count; i++) list[i] = (uint)groups[i];
+        Sys.Check(Libc.setgroups(groups.Count, list), "identity", "setting supplementary groups");
+        Sys.Check(Libc.setresgid((uint)spec.Gid, (uint)spec.Gid, (uint)spec.Gid), "identity", $"switching to gid {spec.Gid}");
+        var argv = new List<string>(command.Length + 1) { command[0], "--setuid=" + spec.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        argv.AddRange(command[1..]);
+        return [.. argv];
     }
 }

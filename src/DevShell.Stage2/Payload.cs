@@ -20,8 +20,21 @@ internal static unsafe class Payload
         }
 
         ulong keep = Capabilities.MaskOf(spec.KeepCaps);
-        Capabilities.DropBounding(keep, Capabilities.LastCap());
-        DropIdentity(spec);
+        if (spec.UserNamespace && !Capabilities.HasEffective(K.CAP_SETPCAP))
+        {
+            // attach into a user namespace: nsenter joined it and switched to the developer (stage two's join mode set
+            // the gid and groups beforehand). Root is unmapped there, so the exec into this stage dropped every
+            // capability, and with them the power to shrink the bounding set, which only a gain at exec would use:
+            // as the developer with no_new_privs, nothing can become root there, and file capabilities of host files
+            // do not apply in it.
+            if (Libc.getuid() != (uint)spec.Uid) Sys.Fail("identity", K.EPERM, $"joining the user namespace left uid {Libc.getuid()}, not {spec.Uid}");
+            Sys.Check(Libc.prctl(K.PR_CAP_AMBIENT, K.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "caps", "clearing ambient capabilities");
+        }
+        else
+        {
+            Capabilities.DropBounding(keep, Capabilities.LastCap());
+            DropIdentity(spec);
+        }
         Capabilities.SetExactly(keep);
 
         fixed (byte* cwd = Sys.Z(spec.Cwd))

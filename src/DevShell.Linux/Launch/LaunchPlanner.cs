@@ -63,6 +63,11 @@ public static class LaunchPlanner
         spec.CgroupDirs.AddRange(res.CgroupDirs);
         spec.Groups.AddRange(dev.Groups);
         spec.KeepCaps.AddRange(profile.Security.Caps);
+        if (ns.Contains("user"))
+        {
+            spec.UserNamespace = true;
+            FitGroupsToMap(spec);
+        }
 
         spec.Mounts.Add(new MountOp("tmpfs", null, "/tmp", false, "mode=1777"));
         if (res.PrivateHome is not null)
@@ -143,8 +148,39 @@ public static class LaunchPlanner
         if (namespaces.Contains("ipc")) args.Add("--ipc");
         if (namespaces.Contains("net")) args.Add("--net");
         if (namespaces.Contains("cgroup")) args.Add("--cgroup");
+        if (namespaces.Contains("user"))
+        {
+            // The env's user namespace is held open by PID 1 on a known fd (it owns none of the other namespaces, so
+            // --target alone would not find it). nsenter enters it last, after the namespaces the host owns; stage
+            // two's join mode has already taken the developer's gid and groups and adds --setuid for the uid, since a
+            // process entering a user namespace where root is unmapped loses its capabilities at the next exec.
+            args.Add($"--user=/proc/{initPid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/fd/{LaunchSpec.UserNamespaceFd.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            args.Add("--preserve-credentials");
+        }
         args.AddRange(["--root", "--wd", "--", stage2Inside, "payload"]);
         return args;
+    }
+
+    /// <summary>
+    /// Keeps the developer's groups that fit in one gid_map (at most <see cref="LaunchSpec.MaxMapLines"/> lines, one
+    /// write shorter than a page): the primary group always, then supplementary groups in order. Returns the groups
+    /// left out; inside the env the developer is simply not a member of them.
+    /// </summary>
+    public static List<int> FitGroupsToMap(LaunchSpec spec)
+    {
+        var kept = new HashSet<int>();
+        int lines = 0, bytes = 0;
+        foreach (var g in spec.MappedGroups())
+        {
+            int length = (2 * g.ToString(System.Globalization.CultureInfo.InvariantCulture).Length) + 4; // "g g 1\n"
+            if (lines + 1 > LaunchSpec.MaxMapLines || bytes + length > LaunchSpec.MaxMapBytes) break;
+            kept.Add(g);
+            lines++;
+            bytes += length;
+        }
+        var dropped = spec.Groups.Where(g => !kept.Contains(g)).ToList();
+        spec.Groups.RemoveAll(g => !kept.Contains(g));
+        return dropped;
     }
 
     private static bool IsUnder(string path, string dir) =>

@@ -40,6 +40,47 @@ public sealed class LaunchSpec
     public int Uid { get; set; }
     public int Gid { get; set; }
     public List<int> Groups { get; } = [];
+
+    /// <summary>
+    /// Run the shell (and hooks) in a user namespace whose maps hold only the developer: <see cref="Uid"/> and
+    /// <see cref="Gid"/> plus <see cref="Groups"/>, each mapped to itself. Root is unmapped there (host root-owned
+    /// files show as nobody). The env's other namespaces stay owned by the host's user namespace, so a capability
+    /// held inside grants nothing over mounts, network, hostname or cgroups.
+    /// </summary>
+    public bool UserNamespace { get; set; }
+
+    /// <summary>PID 1 keeps the env's user namespace open on this fd, so attach can join it (/proc/PID/fd/N).</summary>
+    public const int UserNamespaceFd = 100;
+
+    /// <summary>The kernel takes at most 340 lines per map, written with one write() shorter than a page.</summary>
+    public const int MaxMapLines = 340;
+
+    public const int MaxMapBytes = 4095;
+
+    /// <summary>uid_map: the developer only, mapped to itself.</summary>
+    public string UidMap() => Invariant(Uid) + " " + Invariant(Uid) + " 1\n";
+
+    /// <summary>gid_map: the primary group then each supplementary group, each mapped to itself, without repeats.</summary>
+    public string GidMap()
+    {
+        var sb = new StringBuilder();
+        foreach (var g in MappedGroups()) sb.Append(Invariant(g)).Append(' ').Append(Invariant(g)).Append(" 1\n");
+        return sb.ToString();
+    }
+
+    /// <summary>The groups <see cref="GidMap"/> maps: the primary gid first, then <see cref="Groups"/> in order, distinct.</summary>
+    public List<int> MappedGroups()
+    {
+        var list = new List<int> { Gid };
+        var seen = new HashSet<int> { Gid };
+        foreach (var g in Groups)
+        {
+            if (seen.Add(g)) list.Add(g);
+        }
+        return list;
+    }
+
+    private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
     public string Home { get; set; } = "/";
     public string Cwd { get; set; } = "/";
 
@@ -78,6 +119,7 @@ public sealed class LaunchSpec
         Line(sb, "uid", Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Line(sb, "gid", Gid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var g in Groups) Line(sb, "group", g.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Flag(sb, "userns", UserNamespace);
         Line(sb, "home", Home);
         Line(sb, "cwd", Cwd);
         foreach (var e in Env) Line(sb, "env", e);
@@ -118,6 +160,7 @@ public sealed class LaunchSpec
                 case "uid": spec.Uid = int.Parse(v, System.Globalization.CultureInfo.InvariantCulture); break;
                 case "gid": spec.Gid = int.Parse(v, System.Globalization.CultureInfo.InvariantCulture); break;
                 case "group": spec.Groups.Add(int.Parse(v, System.Globalization.CultureInfo.InvariantCulture)); break;
+                case "userns": spec.UserNamespace = v == "1"; break;
                 case "home": spec.Home = v; break;
                 case "cwd": spec.Cwd = v; break;
                 case "env": spec.Env.Add(v); break;

@@ -14,7 +14,8 @@ public static class Preflight
 {
     public sealed record Problem(string Field, string Message, bool HostLacks);
 
-    public static IReadOnlyList<Problem> Check(Profile profile, Developer dev, LauncherPaths paths, bool isRoot, IReadOnlyCollection<string>? missingControllers = null)
+    /// <param name="procRoot">where /proc is read from (fixture trees in tests).</param>
+    public static IReadOnlyList<Problem> Check(Profile profile, Developer dev, LauncherPaths paths, bool isRoot, IReadOnlyCollection<string>? missingControllers = null, string procRoot = "/proc")
     {
         var problems = new List<Problem>();
         if (!isRoot)
@@ -24,10 +25,7 @@ public static class Preflight
         }
         if (!File.Exists(paths.Stage2)) problems.Add(new("", $"the second stage is missing at {paths.Stage2}: re-run ./install.sh", true));
         if (!File.Exists(paths.Unshare)) problems.Add(new("", $"util-linux unshare is missing ({paths.Unshare}): apt-get install util-linux", true));
-        if (profile.Namespaces.Contains("user"))
-        {
-            problems.Add(new("namespaces", "\"user\" is not supported by this DevShell version yet (the shell already runs as you with no capabilities); remove it from the profile", true));
-        }
+        if (profile.Namespaces.Contains("user")) problems.AddRange(UserNamespaceProblems(profile, dev, procRoot));
 
         bool rootfs = profile.Filesystem.Mode == "rootfs";
         string Inside(string path) => rootfs ? Path.Join(profile.Filesystem.Rootfs, path) : path;
@@ -68,6 +66,41 @@ public static class Preflight
             problems.Add(new("network.mode", "bridge networking needs nftables: apt-get install nftables", true));
         }
         return problems;
+    }
+
+    /// <summary>
+    /// What keeps a user namespace from being honoured. DevShell creates it as root, so only the kernel-wide switches
+    /// matter: no user namespace support at all, or user.max_user_namespaces = 0. The sysctls that restrict
+    /// *unprivileged* creation (Debian's kernel.unprivileged_userns_clone, Ubuntu's
+    /// kernel.apparmor_restrict_unprivileged_userns) exempt a creator with CAP_SYS_ADMIN, which root has.
+    /// </summary>
+    public static IEnumerable<Problem> UserNamespaceProblems(Profile profile, Developer dev, string procRoot = "/proc")
+    {
+        string max = Path.Combine(procRoot, "sys/user/max_user_namespaces");
+        string? value = null;
+        try
+        {
+            value = File.ReadAllText(max).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        if (value is null)
+        {
+            yield return new("namespaces", $"\"user\" needs user namespaces, which this kernel does not offer ({max} is missing: it was built without CONFIG_USER_NS); remove \"user\" from namespaces", true);
+        }
+        else if (value == "0")
+        {
+            yield return new("namespaces", "\"user\" needs user namespaces, which this host disables (user.max_user_namespaces is 0): allow them with `sysctl -w user.max_user_namespaces=15000` (and a file in /etc/sysctl.d/ to keep it), or remove \"user\" from namespaces", true);
+        }
+        if (dev.IsRoot)
+        {
+            yield return new("namespaces", "\"user\" maps only the developer into the env, and the developer here is root (no SUDO_UID): run devshell with sudo from your own account, or remove \"user\" from namespaces", false);
+        }
+        if (profile.Security.Caps.Count > 0)
+        {
+            yield return new("security.caps", $"cannot be kept with a user namespace: it owns none of the env's other namespaces, so {string.Join(", ", profile.Security.Caps)} would grant nothing inside; remove the caps or remove \"user\" from namespaces", false);
+        }
     }
 
     public static string Describe(Profile profile, IReadOnlyList<Problem> problems) =>

@@ -124,6 +124,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib)]
     internal static partial void _exit(int code);
 
+    [LibraryImport(Lib)]
+    internal static partial uint getuid();
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int dup3(int oldfd, int newfd, int flags);
+
     internal static int Errno => Marshal.GetLastPInvokeError();
 }
 
@@ -132,7 +138,7 @@ internal static class K
 {
     // open(2)
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CLOEXEC = 0x80000, O_PATH = 0x200000;
-    public const int F_SETFD = 2, FD_CLOEXEC = 1;
+    public const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1, F_DUPFD_CLOEXEC = 1030;
 
     // namespaces
     public const int CLONE_NEWNS = 0x00020000, CLONE_NEWCGROUP = 0x02000000, CLONE_NEWUTS = 0x04000000,
@@ -159,11 +165,12 @@ internal static class K
 
     // signals and wait
     public const int SIGKILL = 9, SIGPIPE = 13, SIG_SETMASK = 2, WNOHANG = 1;
-    public const int ECHILD = 10, EINTR = 4, ENOENT = 2;
+    public const int ECHILD = 10, EINTR = 4, ENOENT = 2, EPERM = 1, EBUSY = 16;
 
     // posix_spawn flags (glibc)
     public const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
 
     // capabilities
     public const uint LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+    public const int CAP_SETPCAP = 8;
 }

@@ -17,6 +17,7 @@ internal static unsafe class Sys
     internal static readonly bool IsArm64 = RuntimeInformation.ProcessArchitecture == Architecture.Arm64;
     internal static long NrPivotRoot => IsArm64 ? 41 : 155;
     internal static long NrCapset => IsArm64 ? 91 : 126;
+    internal static long NrCapget => IsArm64 ? 90 : 125;
     internal const long NrMountSetattr = 442;
 
     internal static byte[] Z(string s)
