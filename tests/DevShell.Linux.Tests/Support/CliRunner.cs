@@ -70,6 +70,28 @@ public sealed class CliRunner : IDisposable
         return Process.Start(psi)!;
     }
 
+    /// <summary>
+    /// Fallback when `net down` could not run or failed (a test that broke the store, say): this runner's bridge and
+    /// nft table, by their unique names only.
+    /// </summary>
+    private void RemoveNetworkByName()
+    {
+        if (Directory.Exists($"/sys/class/net/{Bridge}")) Quiet("ip", "link", "del", Bridge);
+        Quiet("nft", "delete", "table", "inet", NftTable);
+    }
+
+    private static void Quiet(string file, params string[] args)
+    {
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true });
+            p?.WaitForExit(10_000);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+        }
+    }
+
     private void RemoveCgroupParent()
     {
         var host = DevShell.Linux.Cgroups.CgroupHost.Detect();
@@ -114,6 +136,7 @@ public sealed class CliRunner : IDisposable
         {
         }
         RemoveCgroupParent();
+        RemoveNetworkByName();
         try
         {
             Directory.Delete(Dir, recursive: true);
