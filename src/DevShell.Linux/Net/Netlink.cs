@@ -53,12 +53,23 @@ public sealed class Netlink : IDisposable
     /// inside the network namespace bound at <paramref name="peerNetnsPath"/> (IFLA_NET_NS_FD), optionally enslaved
     /// to bridge <paramref name="master"/> at creation. Both ends start down.
     /// </summary>
-    public LinkInfo CreateVethPair(string name, string peerName, string peerNetnsPath, string? master = null)
+    public LinkInfo CreateVethPair(string name, string peerName, string peerNetnsPath, string? master = null) =>
+        CreateVethPair(name, peerName, peerNetnsPath, new VethOptions { Master = master });
+
+    /// <summary>
+    /// Creates a veth pair in ONE request: <paramref name="name"/> here, its peer <paramref name="peerName"/> inside
+    /// the network namespace bound at <paramref name="peerNetnsPath"/>, with <paramref name="options"/> (bridge,
+    /// MTU and GSO size of both ends). Both ends start down (a veth cannot be opened before its pair is complete:
+    /// asking for the peer up in the same request fails with ENOTCONN). The result's
+    /// <see cref="LinkInfo.LinkIndex"/> is the peer's ifindex inside its namespace.
+    /// </summary>
+    public LinkInfo CreateVethPair(string name, string peerName, string peerNetnsPath, VethOptions options)
     {
         CheckName(name);
         CheckName(peerName);
         string what = $"creating veth {name}";
-        int masterIndex = master is null ? 0 : GetLink(master, what + $": finding bridge {master}").Index;
+        int masterIndex = options.MasterIndex != 0 ? options.MasterIndex
+            : options.Master is null ? 0 : GetLink(options.Master, what + $": finding bridge {options.Master}").Index;
         int nsfd = Sys.TryOpen(peerNetnsPath, LibC.O_RDONLY, out int errno);
         if (nsfd < 0)
         {
@@ -74,6 +85,7 @@ public sealed class Netlink : IDisposable
                 m.AttrU32(Rtnl.IFLA_MASTER, (uint)masterIndex);
             }
 
+            WriteSettings(m, options.Settings is null ? null : options.Settings with { Mac = null });
             int info = m.BeginNested(Rtnl.IFLA_LINKINFO);
             m.AttrString(Rtnl.IFLA_INFO_KIND, "veth");
             int data = m.BeginNested(Rtnl.IFLA_INFO_DATA);
@@ -81,6 +93,11 @@ public sealed class Netlink : IDisposable
             m.Write(new IfInfoMsg { Family = Rtnl.AF_UNSPEC });
             m.AttrString(Rtnl.IFLA_IFNAME, peerName);
             m.AttrU32(Rtnl.IFLA_NET_NS_FD, (uint)nsfd);
+            WriteSettings(m, options.Settings is null ? null : options.Settings with { Mac = null });
+            if (options.PeerMac is byte[] mac)
+            {
+                m.Attr(Rtnl.IFLA_ADDRESS, mac);
+            }
             m.EndNested(peer);
             m.EndNested(data);
             m.EndNested(info);
@@ -92,6 +109,15 @@ public sealed class Netlink : IDisposable
         }
 
         return GetLink(name, what);
+    }
+
+    /// <summary>Applies <paramref name="settings"/> (MTU, GSO/GRO size) to <paramref name="name"/>.</summary>
+    public void SetLinkSettings(string name, LinkSettings settings)
+    {
+        var m = NewLink(0, index: 0);
+        m.AttrString(Rtnl.IFLA_IFNAME, name);
+        WriteSettings(m, settings);
+        _socket.Request(m, $"setting {Describe(settings)} on {name}");
     }
 
     /// <summary>Enslaves <paramref name="name"/> to bridge <paramref name="master"/>.</summary>
@@ -109,10 +135,17 @@ public sealed class Netlink : IDisposable
     /// Sets the bridge-port flag "isolated" on <paramref name="name"/> (a bridge port): isolated ports cannot talk
     /// to each other at layer 2, only to the bridge itself (IFLA_BRPORT_ISOLATED, Linux 4.18+).
     /// </summary>
-    public void SetBridgePortIsolated(string name, bool isolated)
+    public void SetBridgePortIsolated(string name, bool isolated) => SetBridgePortIsolated(name, isolated, up: false);
+
+    /// <summary>
+    /// Like <see cref="SetBridgePortIsolated(string, bool)"/>; with <paramref name="up"/> the same request also sets
+    /// IFF_UP, so the port never forwards before it is isolated.
+    /// </summary>
+    public void SetBridgePortIsolated(string name, bool isolated, bool up)
     {
-        string what = $"marking bridge port {name} {(isolated ? "isolated" : "not isolated")}";
-        var m = NewLink(0, index: 0);
+        string what = $"marking bridge port {name} {(isolated ? "isolated" : "not isolated")}{(up ? " and bringing it up" : "")}";
+        var m = new NetlinkWriter(Rtnl.RTM_NEWLINK, 0);
+        m.Write(new IfInfoMsg { Family = Rtnl.AF_UNSPEC, Flags = up ? Rtnl.IFF_UP : 0, Change = up ? Rtnl.IFF_UP : 0 });
         m.AttrString(Rtnl.IFLA_IFNAME, name);
         int info = m.BeginNested(Rtnl.IFLA_LINKINFO);
         m.AttrString(Rtnl.IFLA_INFO_SLAVE_KIND, "bridge");
@@ -121,6 +154,14 @@ public sealed class Netlink : IDisposable
         m.EndNested(data);
         m.EndNested(info);
         _socket.Request(m, what);
+    }
+
+    /// <summary>Sets IFF_UP on the link with ifindex <paramref name="index"/> (no lookup).</summary>
+    public void SetUp(int index, string name)
+    {
+        var m = new NetlinkWriter(Rtnl.RTM_NEWLINK, 0);
+        m.Write(new IfInfoMsg { Family = Rtnl.AF_UNSPEC, Index = index, Flags = Rtnl.IFF_UP, Change = Rtnl.IFF_UP });
+        _socket.Request(m, $"bringing {name} up");
     }
 
     /// <summary>Sets IFF_UP on <paramref name="name"/>.</summary>
@@ -133,11 +174,14 @@ public sealed class Netlink : IDisposable
     }
 
     /// <summary>Adds <paramref name="address"/>/<paramref name="prefixLength"/> to <paramref name="name"/>; EEXIST if present.</summary>
-    public void AddIPv4Address(string name, uint address, int prefixLength)
+    public void AddIPv4Address(string name, uint address, int prefixLength) =>
+        AddIPv4Address(GetLink(name, $"adding address {Ipv4.Format(address)}/{prefixLength} to {name}").Index, name, address, prefixLength);
+
+    /// <summary>Like <see cref="AddIPv4Address(string, uint, int)"/> for the link with ifindex <paramref name="index"/> (no lookup).</summary>
+    public void AddIPv4Address(int index, string name, uint address, int prefixLength)
     {
         string what = $"adding address {Ipv4.Format(address)}/{prefixLength} to {name}";
         ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)prefixLength, 32u, nameof(prefixLength));
-        int index = GetLink(name, what).Index;
         var m = new NetlinkWriter(Rtnl.RTM_NEWADDR, Rtnl.NLM_F_CREATE | Rtnl.NLM_F_EXCL);
         m.Write(new IfAddrMsg
         {
@@ -207,10 +251,13 @@ public sealed class Netlink : IDisposable
     }
 
     /// <summary>Adds "default via <paramref name="gateway"/> dev <paramref name="name"/>" to the main table.</summary>
-    public void AddDefaultRoute(uint gateway, string name)
+    public void AddDefaultRoute(uint gateway, string name) =>
+        AddDefaultRoute(gateway, GetLink(name, $"adding default route via {Ipv4.Format(gateway)} dev {name}").Index, name);
+
+    /// <summary>Like <see cref="AddDefaultRoute(uint, string)"/> for the link with ifindex <paramref name="index"/> (no lookup).</summary>
+    public void AddDefaultRoute(uint gateway, int index, string name)
     {
         string what = $"adding default route via {Ipv4.Format(gateway)} dev {name}";
-        int index = GetLink(name, what).Index;
         var m = new NetlinkWriter(Rtnl.RTM_NEWROUTE, Rtnl.NLM_F_CREATE | Rtnl.NLM_F_EXCL);
         m.Write(new RtMsg
         {
@@ -326,7 +373,9 @@ public sealed class Netlink : IDisposable
         IfInfoMsg msg = MemoryMarshal.Read<IfInfoMsg>(body);
         string name = "";
         string? kind = null;
-        int master = 0;
+        int master = 0, mtu = 0, link = 0;
+        uint gsoIpv4 = 0;
+        string mac = "";
         LinkStats stats = default;
         var attrs = new NetlinkAttributes(body[Rtnl.AlignUp(Unsafe.SizeOf<IfInfoMsg>())..]);
         while (attrs.MoveNext())
@@ -338,6 +387,18 @@ public sealed class Netlink : IDisposable
                     break;
                 case Rtnl.IFLA_MASTER:
                     master = (int)NetlinkAttributes.U32(attrs.Payload);
+                    break;
+                case Rtnl.IFLA_MTU:
+                    mtu = (int)NetlinkAttributes.U32(attrs.Payload);
+                    break;
+                case Rtnl.IFLA_LINK:
+                    link = (int)NetlinkAttributes.U32(attrs.Payload);
+                    break;
+                case Rtnl.IFLA_ADDRESS:
+                    mac = FormatMac(attrs.Payload);
+                    break;
+                case Rtnl.IFLA_GSO_IPV4_MAX_SIZE:
+                    gsoIpv4 = NetlinkAttributes.U32(attrs.Payload);
                     break;
                 case Rtnl.IFLA_STATS64 when attrs.Payload.Length >= Unsafe.SizeOf<RtnlLinkStats64Head>():
                     RtnlLinkStats64Head s = MemoryMarshal.Read<RtnlLinkStats64Head>(attrs.Payload);
@@ -357,7 +418,51 @@ public sealed class Netlink : IDisposable
             }
         }
 
-        return new LinkInfo(msg.Index, name, kind, master, (msg.Flags & Rtnl.IFF_UP) != 0, stats);
+        return new LinkInfo(msg.Index, name, kind, master, (msg.Flags & Rtnl.IFF_UP) != 0, stats)
+        {
+            Mtu = mtu,
+            LinkIndex = link,
+            GsoIpv4MaxSize = gsoIpv4,
+            Mac = mac,
+        };
+    }
+
+    private static void WriteSettings(NetlinkWriter m, LinkSettings? settings)
+    {
+        if (settings?.Mtu is int mtu)
+        {
+            m.AttrU32(Rtnl.IFLA_MTU, (uint)mtu);
+        }
+
+        if (settings?.Mac is byte[] mac)
+        {
+            m.Attr(Rtnl.IFLA_ADDRESS, mac);
+        }
+
+        if (settings?.GsoMaxSize is uint gso)
+        {
+            m.AttrU32(Rtnl.IFLA_GSO_IPV4_MAX_SIZE, gso);
+            m.AttrU32(Rtnl.IFLA_GRO_IPV4_MAX_SIZE, gso);
+        }
+    }
+
+    private static string Describe(LinkSettings s) =>
+        string.Join(", ", new[] { s.Mtu is int m ? $"mtu {m}" : null, s.GsoMaxSize is uint g ? $"gso/gro_ipv4_max_size {g}" : null }.OfType<string>());
+
+    /// <summary>The bytes of a MAC written as "02:44:0a:d5:00:02".</summary>
+    public static byte[] ParseMac(string mac) => Convert.FromHexString(mac.Replace(":", "", StringComparison.Ordinal));
+
+    /// <summary>"02:44:0a:d5:00:02".</summary>
+    public static string FormatMac(ReadOnlySpan<byte> mac)
+    {
+        string hex = Convert.ToHexStringLower(mac);
+        var parts = new string[mac.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            parts[i] = hex.Substring(2 * i, 2);
+        }
+
+        return string.Join(':', parts);
     }
 
     private static ReadOnlySpan<byte> NetworkOrder(uint address, Span<byte> buffer)

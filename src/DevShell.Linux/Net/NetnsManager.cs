@@ -56,6 +56,18 @@ public sealed class NetnsManager
     /// </summary>
     public string Create(string name)
     {
+        string path = Create(name, out Netlink inside);
+        inside.Dispose();
+        return path;
+    }
+
+    /// <summary>
+    /// Like <see cref="Create(string)"/>, and hands back the rtnetlink client the creating thread opened inside the
+    /// new namespace (it stays bound to it), so the caller can configure it without entering it again (no second
+    /// thread and setns). The caller disposes it.
+    /// </summary>
+    public string Create(string name, out Netlink inside)
+    {
         string path = PathOf(name);
         string what = $"creating network namespace {name}";
         EnsureDirectory(what);
@@ -72,16 +84,21 @@ public sealed class NetnsManager
 
         try
         {
-            NetnsThread.RunInNew(
+            inside = NetnsThread.RunInNew(
                 () =>
                 {
-                    using (var netlink = Netlink.Open())
+                    var netlink = Netlink.Open();
+                    try
                     {
                         netlink.SetUp("lo");
+                        int e = Sys.TryMount("/proc/thread-self/ns/net", path, "none", MS_BIND);
+                        return e == 0 ? netlink : throw new SyscallException("mount", e, $"{what}: bind-mounting it onto {path}");
                     }
-
-                    int e = Sys.TryMount("/proc/thread-self/ns/net", path, "none", MS_BIND);
-                    return e == 0 ? 0 : throw new SyscallException("mount", e, $"{what}: bind-mounting it onto {path}");
+                    catch
+                    {
+                        netlink.Dispose();
+                        throw;
+                    }
                 },
                 what);
         }

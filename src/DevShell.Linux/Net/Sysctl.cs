@@ -42,4 +42,46 @@ public sealed class Sysctl(string root = "/proc/sys")
     /// <summary>Turns net.ipv4.ip_forward on; returns true if it was off (the caller reports it).</summary>
     public bool EnableIpForward() => Ensure("net/ipv4/ip_forward", "1");
 
+    /// <summary>
+    /// Sets net.ipv4.conf.all.send_redirects to 0 so that <paramref name="bridge"/>'s own 0 takes effect (the kernel
+    /// ORs "all" with each interface's value), but only when that changes nothing for any other interface: every
+    /// other interface whose own value is 0 must be a bridge (&lt;sysClassNet&gt;/IF/bridge exists); interfaces
+    /// with their own 1 keep sending redirects either way. Returns true if it wrote. One read when "all" is 0.
+    /// </summary>
+    public bool DisableRedirectsOverride(string bridge, string sysClassNet = "/sys/class/net")
+    {
+        const string all = "net/ipv4/conf/all/send_redirects";
+        if (TryRead(all) != "1")
+        {
+            return false;
+        }
+
+        string conf = Path.Combine(Root, "net", "ipv4", "conf");
+        foreach (string dir in Directory.EnumerateDirectories(conf))
+        {
+            string name = Path.GetFileName(dir);
+            if (name is "all" or "default" || name == bridge)
+            {
+                continue;
+            }
+
+            string? own;
+            try
+            {
+                own = TryRead($"net/ipv4/conf/{name}/send_redirects");
+            }
+            catch (IOException)
+            {
+                continue; // the interface went away meanwhile
+            }
+
+            if (own == "0" && !Directory.Exists(Path.Combine(sysClassNet, name, "bridge")))
+            {
+                return false;
+            }
+        }
+
+        return Ensure(all, "0");
+    }
+
 }

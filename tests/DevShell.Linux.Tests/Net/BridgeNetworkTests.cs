@@ -80,6 +80,185 @@ public sealed class BridgeNetworkTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Env_links_get_the_uplink_MTU_the_BIG_TCP_size_and_a_MAC_made_from_the_address()
+    {
+        if (!Ready())
+        {
+            return;
+        }
+
+        using var lab = new NetLab(output);
+        lab.Up();
+        LabEnv a = lab.AddEnv(5);
+        int mtu = BridgeNetwork.UplinkMtu();
+
+        using var netlink = Netlink.Open();
+        LinkInfo host = netlink.TryGetLink(BridgeNetwork.HostInterfaceName(a.Id))!;
+        LinkInfo bridge = netlink.TryGetLink(lab.BridgeName)!;
+        using var inside = Netlink.OpenInNetns(a.NetnsPath);
+        LinkInfo eth0 = inside.TryGetLink("eth0")!;
+        output.WriteLine($"uplink mtu {mtu}; eth0 mtu {eth0.Mtu} gso {eth0.GsoIpv4MaxSize} mac {eth0.Mac}; host veth gso {host.GsoIpv4MaxSize}; bridge gso {bridge.GsoIpv4MaxSize}");
+        Assert.Equal([mtu, mtu, mtu], new[] { eth0.Mtu, host.Mtu, bridge.Mtu });
+        Assert.Equal(Netlink.FormatMac(BridgeNetwork.EnvMac(a.Ip)), eth0.Mac);
+        Assert.Equal(host.Index, eth0.LinkIndex);
+        if (KernelAtLeast(6, 3))
+        {
+            Assert.Equal([BridgeNetwork.DefaultGsoMaxSize, BridgeNetwork.DefaultGsoMaxSize, BridgeNetwork.DefaultGsoMaxSize],
+                new[] { eth0.GsoIpv4MaxSize, host.GsoIpv4MaxSize, bridge.GsoIpv4MaxSize });
+        }
+    }
+
+    [Fact]
+    public void The_bridge_keeps_its_MAC_when_the_env_with_the_lowest_MAC_leaves()
+    {
+        if (!Ready())
+        {
+            return;
+        }
+
+        using var lab = new NetLab(output);
+        lab.Up();
+        LabEnv a = lab.AddEnv(2);
+        LabEnv b = lab.AddEnv(3);
+        using var netlink = Netlink.Open();
+        string before = netlink.TryGetLink(lab.BridgeName)!.Mac;
+
+        // Give a's host end the lowest possible MAC: an unpinned bridge would take it, then lose it with a.
+        netlink.SetLinkSettings(BridgeNetwork.HostInterfaceName(a.Id), new LinkSettings { Mac = [0x02, 0, 0, 0, 0, 1] });
+        Assert.Equal(before, netlink.TryGetLink(lab.BridgeName)!.Mac);
+        BridgeNetwork.Detach(a.Id);
+        Assert.Equal(before, netlink.TryGetLink(lab.BridgeName)!.Mac);
+        Assert.Equal("3", File.ReadAllText($"/sys/class/net/{lab.BridgeName}/addr_assign_type").Trim());
+
+        // And b still reaches the gateway without waiting for its ARP entry to fail.
+        lab.StartServer(null, lab.Gateway, 8082);
+        Assert.Equal("8082", NetLab.TryConnect(b, lab.Gateway, 8082));
+    }
+
+    [Fact]
+    public void TCP_between_envs_sends_packets_larger_than_64_KiB_through_the_bridge()
+    {
+        if (!Ready() || !Requires.Feature(KernelAtLeast(6, 3), "BIG TCP for IPv4 needs Linux 6.3+", output))
+        {
+            return;
+        }
+
+        using var lab = new NetLab(output);
+        lab.Up();
+        LabEnv a = lab.AddEnv(2);
+        LabEnv b = lab.AddEnv(3);
+        LinkStats before = BridgeNetwork.TryReadStats(a.Id)!.Value;
+
+        // 256 MiB from a to b over TCP; the host end of a's veth counts each packet a sent as one rx packet.
+        string sink = $"import socket; s=socket.socket(); s.bind(('{Ipv4.Format(b.Ip)}', 9000)); s.listen(1); print('ready', flush=True); c,_=s.accept()\nwhile c.recv(1<<20): pass";
+        string source = $"import socket; c=socket.create_connection(('{Ipv4.Format(b.Ip)}', 9000)); b=b'x'*(1<<20)\nfor _ in range(256): c.sendall(b)\nc.close()";
+        using var server = StartIn(b, sink);
+        Assert.Equal("ready", server.StandardOutput.ReadLine());
+        using (var client = StartIn(a, source))
+        {
+            Assert.True(client.WaitForExit(60_000), "the transfer did not finish in 60 s");
+            Assert.Equal(0, client.ExitCode);
+        }
+
+        Assert.True(server.WaitForExit(10_000));
+        LinkStats after = BridgeNetwork.TryReadStats(a.Id)!.Value;
+        double average = (double)(after.RxBytes - before.RxBytes) / (after.RxPackets - before.RxPackets);
+        output.WriteLine($"{after.RxPackets - before.RxPackets} packets, {average:F0} bytes on average");
+        Assert.True(average > 65536, $"average packet {average:F0} bytes: BIG TCP is not in effect");
+    }
+
+    [Fact]
+    public void Uplink_MTU_is_the_smallest_of_the_default_routes_interfaces_clamped_to_1500()
+    {
+        string root = Directory.CreateTempSubdirectory("devshell-mtu-").FullName;
+        try
+        {
+            void Route(params string[] lines) => File.WriteAllText(Path.Combine(root, "proc", "net", "route"),
+                "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n" + string.Join("\n", lines) + "\n");
+            void Mtu(string iface, int mtu)
+            {
+                Directory.CreateDirectory(Path.Combine(root, "sys", "class", "net", iface));
+                File.WriteAllText(Path.Combine(root, "sys", "class", "net", iface, "mtu"), $"{mtu}\n");
+            }
+
+            Directory.CreateDirectory(Path.Combine(root, "proc", "net"));
+            string proc = Path.Combine(root, "proc"), sys = Path.Combine(root, "sys");
+            Mtu("eth0", 1400);
+            Mtu("wg0", 1420);
+            Mtu("jumbo0", 9000);
+            Mtu("lan0", 1300);
+            Route("eth0\t00000000\t0100A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0", "lan0\t0000A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0");
+            Assert.Equal(1400, BridgeNetwork.UplinkMtu(proc, sys)); // lan0 is not a default route
+            Route("wg0\t00000000\t00000000\t0001\t0\t0\t0\t00000000\t0\t0\t0");
+            Assert.Equal(1420, BridgeNetwork.UplinkMtu(proc, sys));
+            Route("jumbo0\t00000000\t0100A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0");
+            Assert.Equal(1500, BridgeNetwork.UplinkMtu(proc, sys));
+            Route();
+            Assert.Equal(1500, BridgeNetwork.UplinkMtu(proc, sys));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void All_send_redirects_is_turned_off_only_when_no_other_non_bridge_interface_relies_on_it()
+    {
+        string root = Directory.CreateTempSubdirectory("devshell-redirects-").FullName;
+        try
+        {
+            string procSys = Path.Combine(root, "proc", "sys"), classNet = Path.Combine(root, "class", "net");
+            void Conf(string iface, string value, bool bridge = false)
+            {
+                Directory.CreateDirectory(Path.Combine(procSys, "net", "ipv4", "conf", iface));
+                File.WriteAllText(Path.Combine(procSys, "net", "ipv4", "conf", iface, "send_redirects"), value + "\n");
+                Directory.CreateDirectory(Path.Combine(classNet, iface));
+                if (bridge)
+                {
+                    Directory.CreateDirectory(Path.Combine(classNet, iface, "bridge"));
+                }
+            }
+
+            var sysctl = new Sysctl(procSys);
+            Conf("all", "1");
+            Conf("default", "1");
+            Conf("eth0", "1");
+            Conf("devshell0", "0", bridge: true);
+            Conf("other0", "0", bridge: true);
+            Conf("tun0", "0");
+
+            Assert.False(sysctl.DisableRedirectsOverride("devshell0", classNet)); // tun0 asked for 0 but gets 1 from "all" today
+            Assert.Equal("1", sysctl.TryRead("net/ipv4/conf/all/send_redirects"));
+            File.WriteAllText(Path.Combine(procSys, "net", "ipv4", "conf", "tun0", "send_redirects"), "1\n");
+            Assert.True(sysctl.DisableRedirectsOverride("devshell0", classNet));
+            Assert.Equal("0", sysctl.TryRead("net/ipv4/conf/all/send_redirects"));
+            Assert.False(sysctl.DisableRedirectsOverride("devshell0", classNet)); // already off: one read
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static bool KernelAtLeast(int major, int minor)
+    {
+        string[] parts = File.ReadAllText("/proc/sys/kernel/osrelease").Split('.', '-');
+        return int.TryParse(parts[0], out int ma) && int.TryParse(parts[1], out int mi) && (ma > major || (ma == major && mi >= minor));
+    }
+
+    private static Process StartIn(LabEnv env, string python)
+    {
+        var psi = new ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "90", "nsenter", $"--net={env.NetnsPath}", "python3", "-c", python })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(psi)!;
+    }
+
+    [Fact]
     public void EnsureBridge_refuses_a_non_bridge_interface_with_that_name()
     {
         if (!Ready())

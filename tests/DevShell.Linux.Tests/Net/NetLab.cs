@@ -47,6 +47,7 @@ internal sealed class NetLab : IDisposable
     private readonly List<OutsideNet> _outsides = [];
     private readonly Sysctl _sysctl = new();
     private readonly string? _ipForwardBefore;
+    private readonly string? _redirectsBefore;
 
     public NetLab(ITestOutputHelper output)
     {
@@ -57,6 +58,7 @@ internal sealed class NetLab : IDisposable
         Network = new BridgeNetwork(Subnet, BridgeName);
         Firewall = new NftFirewall(new NftTableConfig(NetTestNames.NftTable(), BridgeName, Subnet));
         _ipForwardBefore = _sysctl.TryRead("net/ipv4/ip_forward");
+        _redirectsBefore = _sysctl.TryRead("net/ipv4/conf/all/send_redirects");
     }
 
     public string BridgeName { get; }
@@ -262,6 +264,11 @@ internal sealed class NetLab : IDisposable
         if (_ipForwardBefore == "0")
         {
             Try("restore ip_forward", () => _sysctl.Ensure("net/ipv4/ip_forward", "0"));
+        }
+
+        if (_redirectsBefore == "1")
+        {
+            Try("restore send_redirects", () => _sysctl.Ensure("net/ipv4/conf/all/send_redirects", "1"));
         }
 
         foreach (string p in problems)

@@ -139,6 +139,8 @@ public sealed class NetlinkHeaderCheckTests(ITestOutputHelper output)
         Const("IFLA_ADDRESS", Rtnl.IFLA_ADDRESS);
         Const("IFLA_IFNAME", Rtnl.IFLA_IFNAME);
         Const("IFLA_MTU", Rtnl.IFLA_MTU);
+        Const("IFLA_LINK", Rtnl.IFLA_LINK);
+        Const("IFLA_GSO_MAX_SIZE", Rtnl.IFLA_GSO_MAX_SIZE);
         Const("IFLA_MASTER", Rtnl.IFLA_MASTER);
         Const("IFLA_OPERSTATE", Rtnl.IFLA_OPERSTATE);
         Const("IFLA_LINKINFO", Rtnl.IFLA_LINKINFO);
@@ -167,6 +169,10 @@ public sealed class NetlinkHeaderCheckTests(ITestOutputHelper output)
         Const("NFPROTO_INET", Rtnl.NFPROTO_INET);
         Const("NFNETLINK_V0", Rtnl.NFNETLINK_V0);
         Const("NFNL_SUBSYS_NFTABLES", Rtnl.NFNL_SUBSYS_NFTABLES);
+        Const("NFT_MSG_NEWCHAIN", Rtnl.NFT_MSG_NEWCHAIN);
+        Const("NFT_MSG_GETCHAIN", Rtnl.NFT_MSG_GETCHAIN);
+        Const("NFTA_CHAIN_TABLE", Rtnl.NFTA_CHAIN_TABLE);
+        Const("NFTA_CHAIN_NAME", Rtnl.NFTA_CHAIN_NAME);
         Const("NFT_MSG_NEWOBJ", Rtnl.NFT_MSG_NEWOBJ);
         Const("NFT_MSG_GETOBJ", Rtnl.NFT_MSG_GETOBJ);
         Const("NFTA_OBJ_TABLE", Rtnl.NFTA_OBJ_TABLE);

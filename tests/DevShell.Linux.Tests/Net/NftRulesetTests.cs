@@ -14,7 +14,7 @@ public sealed class NftRulesetTests
         string text = NftRuleset.Setup(Config);
 
         Assert.Equal(
-            """
+            $$"""
             add table inet devshell
             add counter inet devshell unregistered-drop
             add counter inet devshell inbound-drop
@@ -38,11 +38,24 @@ public sealed class NftRulesetTests
             add rule inet devshell nat-output ip daddr 127.0.0.1 meta l4proto { tcp, udp } dnat ip to meta l4proto . th dport map @published
             add rule inet devshell nat-postrouting ip saddr 10.213.0.0/16 oifname != "devshell0" masquerade
             add rule inet devshell nat-postrouting ip saddr 127.0.0.0/8 oifname "devshell0" masquerade
+            add chain inet devshell {{NftRuleset.MarkerChain(Config)}}
 
             """,
             text);
         Assert.DoesNotContain("flush table", text, StringComparison.Ordinal);
         Assert.DoesNotContain("flush map", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_base_chain_marker_names_the_configuration_it_was_written_for()
+    {
+        string marker = NftRuleset.MarkerChain(Config);
+
+        Assert.Matches("^base-[0-9a-f]{8}$", marker);
+        Assert.Equal(marker, NftRuleset.MarkerChain(Config with { }));
+        Assert.NotEqual(marker, NftRuleset.MarkerChain(Config with { Subnet = Ipv4Cidr.Parse("10.214.0.0/16") }));
+        Assert.NotEqual(marker, NftRuleset.MarkerChain(Config with { BridgeName = "devshell1" }));
+        Assert.NotEqual(marker, NftRuleset.MarkerChain(Config with { TableName = "devshell_other" }));
     }
 
     [Fact]

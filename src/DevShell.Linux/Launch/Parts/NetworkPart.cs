@@ -7,17 +7,34 @@ using DevShell.Linux.Net.Nft;
 
 namespace DevShell.Linux.Launch.Parts;
 
-/// <summary>Names of the host-wide network objects; tests use their own so they never touch a real devshell0.</summary>
-public sealed record NetworkNames(string Bridge, string Table, string RunDir)
+/// <summary>
+/// Names of the host-wide network objects; tests and benchmarks use their own so they never touch a real devshell0.
+/// <paramref name="Subnet"/> (DEVSHELL_SUBNET) pins the bridge subnet instead of picking the first free candidate.
+/// </summary>
+public sealed record NetworkNames(string Bridge, string Table, string RunDir, Ipv4Cidr? Subnet = null)
 {
     public string NetnsDir => Path.Combine(RunDir, "netns");
     public string HostsFile => Path.Combine(RunDir, "hosts");
     public string ResolvConf => Path.Combine(RunDir, "resolv.conf");
+    public string Registry => Path.Combine(RunDir, "envs");
 
     public static NetworkNames From(IReadOnlyDictionary<string, string?> env, string runDir) => new(
         env.TryGetValue("DEVSHELL_BRIDGE", out var b) && !string.IsNullOrEmpty(b) ? b : BridgeNetwork.DefaultBridgeName,
         env.TryGetValue("DEVSHELL_NFT_TABLE", out var t) && !string.IsNullOrEmpty(t) ? t : NftTableConfig.DefaultTableName,
-        runDir);
+        runDir,
+        env.TryGetValue("DEVSHELL_SUBNET", out var n) && !string.IsNullOrEmpty(n) ? ParseSubnet(n) : null);
+
+    private static Ipv4Cidr ParseSubnet(string text)
+    {
+        if (!Ipv4Cidr.TryParse(text, out var cidr, out string problem))
+        {
+            throw new ArgumentException($"DEVSHELL_SUBNET \"{text}\" {problem}");
+        }
+
+        return cidr.PrefixLength is >= 8 and <= 30
+            ? cidr
+            : throw new ArgumentException($"DEVSHELL_SUBNET \"{text}\" needs a prefix length of 8..30 (use e.g. 10.236.0.0/24)");
+    }
 }
 
 /// <summary>
@@ -25,6 +42,14 @@ public sealed record NetworkNames(string Bridge, string Table, string RunDir)
 /// a veth into the DevShell bridge (eth0 inside), the env's firewall chain (egress policy, peers, published
 /// ports) and its names in the shared hosts file. The subnet is chosen once (clear of host routes) and kept in
 /// the store. Teardown removes all of it by session id, in reverse.
+/// <para>
+/// Cost. Besides IPAM (a store write) a launch reads no store records: peers, names and who allows whom come from
+/// the env registry (<see cref="EnvRegistry"/>, one small locked file in the run dir), the firewall's base chains
+/// are checked with one netlink lookup (<see cref="NftFirewall.EnsureUp"/>) instead of being rewritten, the env's
+/// netns is configured through the socket its creating thread opened, and the veth is made in one request with its
+/// bridge, MTU and GSO size. A teardown removes the env's rules from the registry's record of them (no table listing)
+/// and an env that never had a bridged network costs two file checks.
+/// </para>
 /// </summary>
 public sealed class NetworkPart : IEnvironmentPart
 {
@@ -32,14 +57,16 @@ public sealed class NetworkPart : IEnvironmentPart
     private readonly NetworkNames _names;
     private readonly Lazy<Ipv4Cidr> _subnet;
     private readonly NetnsManager _netns;
+    private readonly HashSet<string> _leaseOnly = new(StringComparer.Ordinal);
 
     public NetworkPart(DevShellStore store, NetworkNames names)
     {
         _store = store;
         _names = names;
         _netns = new NetnsManager(names.NetnsDir);
-        _subnet = new(() => Ipv4Cidr.Parse(store.GetOrAddMeta(SubnetKey,
-            BridgeNetwork.PickSubnet(ownBridge: names.Bridge).ToString())));
+        _subnet = names.Subnet is { } pinned
+            ? new(() => pinned)
+            : new(() => Ipv4Cidr.Parse(store.GetOrAddMeta(SubnetKey, BridgeNetwork.PickSubnet(ownBridge: names.Bridge).ToString())));
     }
 
     private string SubnetKey => "network.subnet:" + _names.Bridge;
@@ -53,8 +80,13 @@ public sealed class NetworkPart : IEnvironmentPart
     /// elements and deleting the table never choose one: gc and net down work for a database that never ran a
     /// bridged env, even when every candidate subnet is taken by other bridges.
     /// </summary>
-    public NftFirewall Firewall => new(new NftTableConfig(_names.Table, _names.Bridge,
-        _subnet.IsValueCreated ? _subnet.Value : _store.GetMeta(SubnetKey) is string stored ? Ipv4Cidr.Parse(stored) : default));
+    public NftFirewall Firewall => FirewallWith(
+        _subnet.IsValueCreated || _names.Subnet is not null ? _subnet.Value : _store.GetMeta(SubnetKey) is string stored ? Ipv4Cidr.Parse(stored) : default);
+
+    /// <summary>The table for per-env changes, which do not depend on the subnet (no store read).</summary>
+    private NftFirewall EnvFirewall => FirewallWith(_subnet.IsValueCreated || _names.Subnet is not null ? _subnet.Value : default);
+
+    private NftFirewall FirewallWith(Ipv4Cidr subnet) => new(new NftTableConfig(_names.Table, _names.Bridge, subnet));
 
     public void Prepare(EnvContext env)
     {
@@ -62,26 +94,36 @@ public sealed class NetworkPart : IEnvironmentPart
         if (net.Mode != "bridge") return;
         var lease = _store.AllocateIp(env.SessionId, Subnet, staticIp: net.Ip);
         env.Ip = lease.Ip;
-        env.Phase?.Invoke("ipam");
-        env.NetnsPath = _netns.Create(env.SessionId);
-        env.Phase?.Invoke("netns");
-        var bridge = new BridgeNetwork(Subnet, _names.Bridge);
-        bridge.EnsureBridge();
         if (!Ipv4.TryParse(lease.Ip, out uint address)) throw new InvalidOperationException($"IPAM returned a bad address \"{lease.Ip}\"");
-        var attachment = bridge.Attach(env.SessionId, env.NetnsPath, address);
-        env.Veth = attachment.HostInterface;
+        env.Phase?.Invoke("ipam");
+
+        env.NetnsPath = _netns.Create(env.SessionId, out Netlink inside);
+        env.Phase?.Invoke("netns");
+        using (inside)
+        {
+            var bridge = new BridgeNetwork(Subnet, _names.Bridge);
+            bridge.EnsureBridge();
+            env.Veth = bridge.Attach(env.SessionId, env.NetnsPath, address, inside).HostInterface;
+        }
+
         env.Phase?.Invoke("veth");
 
-        var peers = PeerAddresses(env.SessionId);
-        var spec = FirewallSpec(env.SessionId, env.Profile, address, peers);
-        var config = Firewall.Config;
-        // One batch: base chains (idempotent, env elements kept) plus this env's chain, counter and ports.
-        new NftRunner().Apply(NftRuleset.Setup(config) + NftRuleset.AddEnv(config, spec), $"adding firewall rules of env {env.SessionId}");
-        env.Phase?.Invoke("nft");
-        RefreshPeersThatAllow(env.Profile.Name, env.SessionId, address);
+        // Under the registry's lock: the peers this env may name, its rules, its entry and the names every env sees
+        // change together, so two envs starting at once each see the other.
+        var entry = EnvEntry.From(env.SessionId, address, env.Profile);
+        var firewall = FirewallWith(Subnet);
+        using (var registry = EnvRegistry.Open(_names.Registry))
+        {
+            firewall.EnsureUp();
+            firewall.AddEnv(entry.FirewallSpec(registry.PeerAddresses(except: env.SessionId)));
+            env.Phase?.Invoke("nft");
+            var before = registry.PeerAddresses();
+            registry.Add(entry);
+            RefreshPeersThatAllow(registry, firewall, entry.Profile, before);
+            registry.Save();
+            HostsFile.Write(registry.HostsEntries(), _names.HostsFile);
+        }
 
-        peers[env.Profile.Name] = address;
-        WriteHosts(extra: new HostsEntry(address, env.Profile.Name, env.SessionId));
         env.HostsFile = _names.HostsFile;
         if (!File.Exists(_names.ResolvConf)) File.WriteAllText(_names.ResolvConf, ResolvConf.ForEnvFromHost(Subnet.Gateway));
         env.ResolvConf = _names.ResolvConf;
@@ -90,22 +132,57 @@ public sealed class NetworkPart : IEnvironmentPart
 
     public bool Teardown(string sessionId)
     {
-        bool clean = true;
-        if (Directory.Exists(_names.RunDir) || _store.ListLeases().Any(l => l.SessionId == sessionId))
+        bool hasNetns = _netns.Exists(sessionId);
+        bool registered = false, clean = true;
+        // The unlocked read only decides whether to look: an env with a namespace always takes the lock.
+        if (hasNetns || EnvRegistry.ReadSessionIds(_names.Registry).Contains(sessionId, StringComparer.Ordinal))
         {
+            using var registry = EnvRegistry.Open(_names.Registry);
+            if (registry.Find(sessionId) is { } entry)
+            {
+                registered = true;
+                var firewall = EnvFirewall;
+                var before = registry.PeerAddresses();
+                try
+                {
+                    firewall.RemoveEnv(entry.FirewallSpec(before));
+                }
+                catch (NftException)
+                {
+                    clean = false;
+                }
+
+                registry.Remove(sessionId);
+                RefreshPeersThatAllow(registry, firewall, entry.Profile, before);
+                registry.Save();
+                if (File.Exists(_names.HostsFile)) HostsFile.Write(registry.HostsEntries(), _names.HostsFile);
+            }
+        }
+
+        if (!registered && !hasNetns)
+        {
+            // Never bridged (or it failed before its namespace): nothing of ours but perhaps an IP lease. The
+            // launcher's journal and gc's reaper release the leases of the sessions they end; gc's orphans are here.
+            if (_leaseOnly.Remove(sessionId)) _store.ReleaseIp(sessionId);
+            return true;
+        }
+
+        if (!registered)
+        {
+            // A launch that died between its namespace and its registry entry: find its rules by listing the table.
             try
             {
-                Firewall.RemoveEnv(sessionId);
+                EnvFirewall.RemoveEnv(sessionId);
             }
             catch (NftException)
             {
                 clean = false;
             }
         }
+
         BridgeNetwork.Detach(sessionId);
         _netns.Delete(sessionId);
         _store.ReleaseIp(sessionId);
-        if (File.Exists(_names.HostsFile)) WriteHosts(extra: null, without: sessionId);
         return clean;
     }
 
@@ -113,13 +190,22 @@ public sealed class NetworkPart : IEnvironmentPart
     public IReadOnlyList<string> Down()
     {
         var done = new List<string>();
-        var firewall = Firewall;
+        var firewall = EnvFirewall;
         if (firewall.Exists())
         {
             firewall.Down();
             done.Add($"deleted nft table inet {_names.Table}");
         }
-        if (new BridgeNetwork(firewall.Config.Subnet, _names.Bridge).DeleteBridge()) done.Add($"deleted bridge {_names.Bridge}");
+
+        using (var netlink = Netlink.Open())
+        {
+            if (netlink.TryGetLink(_names.Bridge) is { Kind: "bridge" } && netlink.TryDeleteLink(_names.Bridge))
+            {
+                done.Add($"deleted bridge {_names.Bridge}");
+            }
+        }
+
+        if (EnvRegistry.Delete(_names.Registry)) done.Add($"removed {_names.Registry}");
         foreach (var f in new[] { _names.HostsFile, _names.ResolvConf })
         {
             if (File.Exists(f))
@@ -128,6 +214,7 @@ public sealed class NetworkPart : IEnvironmentPart
                 done.Add($"removed {f}");
             }
         }
+
         if (_netns.ReleaseDirectory()) done.Add($"released {_names.NetnsDir}");
         return done;
     }
@@ -137,14 +224,21 @@ public sealed class NetworkPart : IEnvironmentPart
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var id in _netns.List()) ids.Add(id);
         foreach (var id in VethsOnOurBridge()) ids.Add(id);
-        foreach (var lease in _store.ListLeases()) ids.Add(lease.SessionId);
+        foreach (var id in EnvRegistry.ReadSessionIds(_names.Registry)) ids.Add(id);
         try
         {
-            foreach (var e in Firewall.ListEnvElements()) ids.Add(e.SessionId);
+            foreach (var e in EnvFirewall.ListEnvElements()) ids.Add(e.SessionId);
         }
         catch (NftException)
         {
         }
+
+        _leaseOnly.Clear();
+        foreach (var lease in _store.ListLeases())
+        {
+            if (ids.Add(lease.SessionId)) _leaseOnly.Add(lease.SessionId);
+        }
+
         return ids;
     }
 
@@ -160,66 +254,24 @@ public sealed class NetworkPart : IEnvironmentPart
     }
 
     /// <summary>The firewall view of an env from its profile.</summary>
-    public static EnvFirewallSpec FirewallSpec(string sessionId, Profile profile, uint address, IReadOnlyDictionary<string, uint> peers)
-    {
-        var egress = profile.Network.Egress;
-        var allow = new List<EgressRule>();
-        foreach (var text in egress.Allow)
-        {
-            if (EgressRule.TryParse(text, out var rule, out _) && rule is not null) allow.Add(rule);
-        }
-        var ports = new List<PortMapping>();
-        foreach (var text in profile.Network.Ports)
-        {
-            if (PortMapping.TryParse(text, out var mapping, out _)) ports.Add(mapping);
-        }
-        return new EnvFirewallSpec(sessionId, address)
-        {
-            Egress = egress.Policy switch { "none" => EgressPolicy.None, "allow" => EgressPolicy.Allow, _ => EgressPolicy.All },
-            Peers = egress.Peers == "isolated" ? PeerPolicy.Isolated : PeerPolicy.Shared,
-            Allow = allow,
-            PeerAddresses = peers,
-            Ports = ports,
-        };
-    }
+    public static EnvFirewallSpec FirewallSpec(string sessionId, Profile profile, uint address, IReadOnlyDictionary<string, uint> peers) =>
+        EnvEntry.From(sessionId, address, profile).FirewallSpec(peers);
 
-    /// <summary>Profile name → address of each running bridged env (the newest session of a profile wins).</summary>
-    private Dictionary<string, uint> PeerAddresses(string? except)
+    /// <summary>
+    /// Running envs whose allow list names <paramref name="profile"/> get its current address (the newest env of that
+    /// profile, or none once the last one stopped), if it changed from <paramref name="before"/>. Their rules are
+    /// rebuilt from the registry's record of their launch (the chain is replaced whole, so what it held before does
+    /// not matter).
+    /// </summary>
+    private static void RefreshPeersThatAllow(EnvRegistry registry, NftFirewall firewall, string profile, Dictionary<string, uint> before)
     {
-        var result = new Dictionary<string, uint>(StringComparer.Ordinal);
-        foreach (var s in _store.ListActiveSessions().OrderBy(s => s.StartedAt))
+        var after = registry.PeerAddresses();
+        if (before.TryGetValue(profile, out uint was) == after.TryGetValue(profile, out uint now) && was == now) return;
+        foreach (var e in registry.Entries)
         {
-            if (s.Id == except || s.Ip is null || !Ipv4.TryParse(s.Ip, out uint a)) continue;
-            result[s.Profile] = a;
+            if (!e.AllowedPeers().Contains(profile, StringComparer.Ordinal)) continue;
+            var spec = e.FirewallSpec(registry.PeerAddresses(except: e.SessionId));
+            firewall.ReplaceEnv(spec, spec);
         }
-        return result;
-    }
-
-    /// <summary>Envs already running whose allow list names the profile that just started get its address now.</summary>
-    private void RefreshPeersThatAllow(string profileName, string sessionId, uint address)
-    {
-        foreach (var s in _store.ListActiveSessions())
-        {
-            if (s.Id == sessionId || s.Ip is null || !Ipv4.TryParse(s.Ip, out uint own)) continue;
-            var profile = _store.Get(s.Profile);
-            if (profile is null || !profile.Network.Egress.Allow.Any(a => a.StartsWith(profileName + EgressRule.PeerSuffix, StringComparison.Ordinal))) continue;
-            var before = PeerAddresses(s.Id);
-            before.Remove(profileName);
-            var after = new Dictionary<string, uint>(before) { [profileName] = address };
-            Firewall.ReplaceEnv(FirewallSpec(s.Id, profile, own, before), FirewallSpec(s.Id, profile, own, after));
-        }
-    }
-
-    private void WriteHosts(HostsEntry? extra, string? without = null)
-    {
-        var entries = new List<HostsEntry>();
-        foreach (var s in _store.ListActiveSessions())
-        {
-            if (s.Id == without || s.Ip is null || !Ipv4.TryParse(s.Ip, out uint a)) continue;
-            entries.Add(new HostsEntry(a, s.Profile, s.Id));
-        }
-        if (extra is { } e && !entries.Any(x => x.SessionId == e.SessionId)) entries.Add(e);
-        Directory.CreateDirectory(_names.RunDir);
-        HostsFile.Write(entries, _names.HostsFile);
     }
 }

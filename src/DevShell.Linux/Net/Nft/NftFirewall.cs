@@ -16,6 +16,44 @@ public sealed class NftFirewall(NftTableConfig config, NftRunner? runner = null)
     /// <summary>Creates the table and (re)writes its base chains; env elements are kept. Idempotent.</summary>
     public void Up() => _nft.Apply(NftRuleset.Setup(Config), $"setting up nftables {Where}");
 
+    /// <summary>
+    /// What a launch calls: if the table already holds this configuration's marker chain (one netlink lookup, no
+    /// libnftables cache), nothing is done; otherwise the table is created or its base chains rewritten (as
+    /// <see cref="Up"/>) and stale markers of other versions removed, in one batch. Returns true if it wrote.
+    /// </summary>
+    public bool EnsureUp()
+    {
+        string marker = NftRuleset.MarkerChain(Config);
+        try
+        {
+            if (NftTableProbe.HasChain(Config.TableName, marker))
+            {
+                return false;
+            }
+        }
+        catch (Interop.SyscallException)
+        {
+            // The lookup itself failed (an odd kernel or policy): fall back to writing, which reports real problems.
+        }
+
+        IEnumerable<string> stale = ListChainNames().Where(n => n.StartsWith(NftRuleset.MarkerPrefix, StringComparison.Ordinal) && n != marker);
+        _nft.Apply(NftRuleset.Setup(Config) + NftRuleset.DeleteChains(Config, stale), $"setting up nftables {Where}");
+        return true;
+    }
+
+    /// <summary>Names of the table's chains (empty if the table does not exist).</summary>
+    public IReadOnlyList<string> ListChainNames()
+    {
+        try
+        {
+            return NftListing.ParseChainNames(_nft.Json($"listing chains of {Where}", "list", "table", "inet", Config.TableName));
+        }
+        catch (NftException e) when (e.NftOutput.Contains("No such file or directory", StringComparison.Ordinal))
+        {
+            return [];
+        }
+    }
+
     /// <summary>Adds or re-applies one env's policy, counter and published ports.</summary>
     public void AddEnv(EnvFirewallSpec env) =>
         _nft.Apply(NftRuleset.AddEnv(Config, env), $"adding firewall rules of env {env.SessionId} to {Where}");

@@ -128,6 +128,22 @@ public static class NftListing
             ? items.EnumerateArray()
             : throw new FormatException("nft -j output has no \"nftables\" array");
 
+    /// <summary>Names of the chains in a <c>nft -j list table ...</c> or <c>list chains</c> listing.</summary>
+    public static IReadOnlyList<string> ParseChainNames(string json)
+    {
+        var names = new List<string>();
+        using JsonDocument doc = JsonDocument.Parse(json);
+        foreach (JsonElement item in Items(doc))
+        {
+            if (item.TryGetProperty("chain", out JsonElement chain) && chain.GetProperty("name").GetString() is string name)
+            {
+                names.Add(name);
+            }
+        }
+
+        return names;
+    }
+
     /// <summary>Names of the tables in a <c>nft -j list tables</c> listing.</summary>
     public static IReadOnlyList<string> ParseTableNames(string json)
     {

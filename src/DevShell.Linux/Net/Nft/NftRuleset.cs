@@ -37,11 +37,29 @@ public static class NftRuleset
 
     public static string CounterName(string sessionId) => $"env-{sessionId}-drop";
 
+    /// <summary>Names of the marker chains <see cref="Setup"/> leaves in the table start with this.</summary>
+    public const string MarkerPrefix = "base-";
+
+    /// <summary>
+    /// The empty, never-jumped-to chain whose presence says "the base chains are exactly what <see cref="Setup"/>
+    /// writes for <paramref name="c"/>": "base-" plus a hash of that text. A launch looks it up (one netlink request,
+    /// <see cref="NftFirewall.EnsureUp"/>) instead of rewriting the base chains every time; a DevShell with other base
+    /// rules, or another bridge or subnet, finds no marker of its own and rewrites them.
+    /// </summary>
+    public static string MarkerChain(NftTableConfig c) => MarkerPrefix + Fnv1a(BaseChains(c)).ToString("x8", CultureInfo.InvariantCulture);
+
     /// <summary>
     /// Creates the table if needed and (re)writes its base chains, leaving env chains, counters and map elements
     /// alone. Idempotent.
     /// </summary>
-    public static string Setup(NftTableConfig c)
+    public static string Setup(NftTableConfig c) =>
+        BaseChains(c) + $"add chain {Table(c)} {MarkerChain(c)}\n";
+
+    /// <summary>Deletes chains by name (stale markers); every one must exist.</summary>
+    public static string DeleteChains(NftTableConfig c, IEnumerable<string> chains) =>
+        string.Concat(chains.Select(chain => $"delete chain {Table(c)} {chain}\n"));
+
+    private static string BaseChains(NftTableConfig c)
     {
         string t = Table(c);
         string br = Quote(c.BridgeName);
@@ -243,6 +261,17 @@ public static class NftRuleset
         }
 
         return "inet " + c.TableName;
+    }
+
+    private static uint Fnv1a(string text)
+    {
+        uint hash = 2166136261;
+        foreach (char ch in text)
+        {
+            hash = (hash ^ ch) * 16777619;
+        }
+
+        return hash;
     }
 
     private static string Proto(Protocol p) => p == Protocol.Udp ? "udp" : "tcp";
