@@ -54,6 +54,7 @@ public static class Doctor
         bool bridge = Directory.Exists("/sys/module/bridge") || ModuleFileExists("kernel/net/bridge/bridge.ko");
         checks.Add(new("bridge support", bridge, bridge ? "bridge module available" : "no bridge module found",
             bridge ? null : "modprobe bridge (network mode bridge needs it)"));
+        checks.AddRange(NetworkChecks());
 
         string tiocsti = ReadOr("/proc/sys/dev/tty/legacy_tiocsti", "n/a");
         checks.Add(new("terminal injection", true, $"dev.tty.legacy_tiocsti = {tiocsti}",
@@ -81,6 +82,51 @@ public static class Doctor
             }
         }
         return checks.All(c => c.Ok) ? ExitCodes.Ok : ExitCodes.HostUnsupported;
+    }
+
+    /// <summary>
+    /// Network lines: a forward-hook chain of another table that drops by policy (Docker sets iptables' FORWARD to
+    /// DROP) stops every bridged env's traffic whatever DevShell's table accepts, since each forward chain must let a
+    /// packet pass; the uplink MTU envs get; whether the bridge's send_redirects=0 takes effect.
+    /// </summary>
+    private static List<DoctorCheck> NetworkChecks()
+    {
+        string bridge = Environment.GetEnvironmentVariable("DEVSHELL_BRIDGE") is { Length: > 0 } b ? b : Linux.Net.BridgeNetwork.DefaultBridgeName;
+        string table = Environment.GetEnvironmentVariable("DEVSHELL_NFT_TABLE") is { Length: > 0 } t ? t : Linux.Net.Nft.NftTableConfig.DefaultTableName;
+        var checks = new List<DoctorCheck>();
+        if (!Linux.Net.Nft.NftRunner.LibraryAvailable(out string problem))
+        {
+            checks.Add(new("forward policy", true, $"not checked: {problem}", null));
+        }
+        else
+        {
+            try
+            {
+                var dropping = Linux.Net.Nft.ForwardPolicy.FindDropping(bridge, table, new Linux.Net.Nft.NftRunner(Linux.Net.Nft.NftBackend.Library));
+                var blocking = dropping.Where(c => !c.LetsBridgeThrough).ToList();
+                string found = dropping.Count == 0
+                    ? "no other forward chain drops by default"
+                    : string.Join("; ", dropping.Select(c =>
+                        $"{c.Family} {c.Table} {c.Chain} (priority {c.Priority}) drops by default{(c.LetsBridgeThrough ? $", but lets {bridge} through" : "")}"));
+                checks.Add(new("forward policy", blocking.Count == 0, found, blocking.Count == 0 ? null :
+                    $"bridged envs are routed by the host, and DevShell's accept does not override another table's drop (every forward " +
+                    $"chain must let a packet pass), so envs reach neither each other nor the outside. DevShell does not edit other " +
+                    $"programs' tables; let {bridge} through (DevShell's own table still applies each env's egress policy): " +
+                    string.Join(" ; ", blocking.Select(c => c.Fix(bridge)))));
+            }
+            catch (Exception e) when (e is Linux.Net.Nft.NftException or FormatException or System.Text.Json.JsonException)
+            {
+                checks.Add(new("forward policy", true, $"not checked: {e.Message}", null));
+            }
+        }
+
+        checks.Add(new("env MTU", true, $"{Linux.Net.BridgeNetwork.UplinkMtu()} (the default route's interface, at most 1500; envs' traffic to the outside is never fragmented after NAT)", null));
+        string all = ReadOr("/proc/sys/net/ipv4/conf/all/send_redirects", "?");
+        checks.Add(new("redirects", true, $"net.ipv4.conf.all.send_redirects = {all}", all == "1"
+            ? $"DevShell sets it to 0 at the next bridged launch when no other non-bridge interface relies on it; until then the host " +
+              $"validates and rate-limits a redirect for every env-to-env packet (a second route lookup) and sends envs useless ICMP redirects"
+            : null));
+        return checks;
     }
 
     private static string ReadOr(string path, string fallback)

@@ -139,6 +139,93 @@ public sealed class NetworkTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_UDP_published_port_answers_on_host_loopback_next_to_a_TCP_one_on_the_same_number()
+    {
+        if (!Requires.Root(output) || !Requires.Command("python3", output)) return;
+        int port = 20000 + Random.Shared.Next(20000);
+        Add(Profile("dns", ports: $"[\"{port}:5353/udp\", \"{port}:8080\"]"));
+        string script = "import socket,threading\n" +
+            "def tcp():\n" +
+            " s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0',8080)); s.listen()\n" +
+            " while True:\n" +
+            "  c,_=s.accept(); c.sendall(b'tcp from dns'); c.close()\n" +
+            "threading.Thread(target=tcp, daemon=True).start()\n" +
+            "u=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('0.0.0.0',5353))\n" +
+            "while True:\n" +
+            " d,a=u.recvfrom(512); u.sendto(b'udp from dns: '+d, a)\n";
+        _running.Add(_cli.Start(["run", "dns", "--", "timeout", "60", "python3", "-c", script]));
+
+        // A new socket (source port) per try: a datagram sent before the env's rules existed leaves a conntrack entry
+        // without NAT for its 5-tuple, which later datagrams of the same socket would follow until it expires.
+        string udp = "";
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline && udp.Length == 0)
+        {
+            using var client = new UdpClient("127.0.0.1", port);
+            client.Client.ReceiveTimeout = 300;
+            client.Send("ping"u8.ToArray());
+            try
+            {
+                var from = new System.Net.IPEndPoint(System.Net.IPAddress.Any, 0);
+                udp = System.Text.Encoding.ASCII.GetString(client.Receive(ref from));
+                Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port), from);
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(100); // not up yet
+            }
+        }
+
+        Assert.Equal("udp from dns: ping", udp);
+        using var tcp = new TcpClient("127.0.0.1", port);
+        var buf = new byte[100];
+        Assert.Equal("tcp from dns", System.Text.Encoding.ASCII.GetString(buf, 0, tcp.GetStream().Read(buf)));
+    }
+
+    /// <summary>The drop chain lives in a network namespace of the test's own, where doctor runs (nsenter): in the host's
+    /// it would stop every other bridged env on this machine while the test runs.</summary>
+    [Fact]
+    public void Doctor_fails_the_forward_policy_line_while_another_table_drops_forwarded_traffic_and_names_the_fix()
+    {
+        if (!Requires.Root(output) || !Requires.Command("nft", output, "apt-get install nftables")) return;
+        string ns = "dsdoctor" + Guid.NewGuid().ToString("N")[..6];
+        Run("ip", "netns", "add", ns);
+        try
+        {
+            Run("ip", "netns", "exec", ns, "nft", "add table inet t; add chain inet t dropall { type filter hook forward priority 10; policy drop; }");
+
+            var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string a in new[] { "netns", "exec", ns, "timeout", "30", Artifacts.Cli, "doctor", "--json" }) psi.ArgumentList.Add(a);
+            psi.Environment["DEVSHELL_DB"] = _cli.DbPath;
+            psi.Environment["DEVSHELL_BRIDGE"] = _cli.Bridge;
+            psi.Environment["DEVSHELL_NFT_TABLE"] = _cli.NftTable;
+            using var p = Process.Start(psi)!;
+            string stdout = p.StandardOutput.ReadToEnd();
+            Assert.True(p.WaitForExit(30_000));
+            output.WriteLine(stdout);
+            using var doc = JsonDocument.Parse(stdout);
+            var line = doc.RootElement.EnumerateArray().Single(c => c.GetProperty("item").GetString() == "forward policy");
+            Assert.False(line.GetProperty("ok").GetBoolean());
+            Assert.Equal("inet t dropall (priority 10) drops by default", line.GetProperty("found").GetString());
+            Assert.EndsWith($"nft insert rule inet t dropall iifname \"{_cli.Bridge}\" accept && nft insert rule inet t dropall oifname \"{_cli.Bridge}\" accept",
+                line.GetProperty("fix").GetString(), StringComparison.Ordinal);
+            Assert.NotEqual(0, p.ExitCode);
+        }
+        finally
+        {
+            Run("ip", "netns", "del", ns);
+        }
+    }
+
+    private static void Run(string file, params string[] args)
+    {
+        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true })!;
+        string error = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(10_000), $"{file} timed out");
+        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: {error}");
+    }
+
+    [Fact]
     public void Ten_parallel_launches_get_ten_distinct_addresses_and_leave_nothing()
     {
         if (!Requires.Root(output)) return;

@@ -1,13 +1,28 @@
 namespace DevShell.Linux.Net.Nft;
 
+/// <summary>How per-env changes (add, remove, replace an env's objects) reach the kernel.</summary>
+public enum NftEnvPath
+{
+    /// <summary>Nf_tables netlink messages built by DevShell (<see cref="NftNetlinkBatch"/>): no ruleset cache.</summary>
+    Netlink,
+
+    /// <summary>nft text through <see cref="NftRunner"/> (libnftables or a spawned nft).</summary>
+    Text,
+}
+
 /// <summary>
 /// DevShell's nftables table (see <see cref="NftRuleset"/> for its layout). Every change is ONE batch, applied
-/// atomically; reads are one JSON listing. Both go through <see cref="NftRunner"/>: libnftables in-process (about
-/// 1 ms a batch) when it loads, else a spawn of nft (10-130 ms).
+/// atomically. Per-env changes go straight to the kernel as nf_tables netlink messages (<see cref="NftEnvPath.Netlink"/>,
+/// a fraction of a millisecond, no ruleset cache); the base chains and every listing go through
+/// <see cref="NftRunner"/>: libnftables in-process when it loads, else a spawn of nft (10-130 ms). With a runner that
+/// spawns nft (DEVSHELL_NFT=process, the escape hatch) everything goes through it.
 /// </summary>
-public sealed class NftFirewall(NftTableConfig config, NftRunner? runner = null)
+public sealed class NftFirewall(NftTableConfig config, NftRunner? runner = null, NftEnvPath? envPath = null)
 {
     private readonly NftRunner _nft = runner ?? new NftRunner();
+
+    /// <summary>The path of per-env changes.</summary>
+    public NftEnvPath EnvPath { get; } = envPath ?? ((runner ?? new NftRunner()).Backend == NftBackend.Process ? NftEnvPath.Text : NftEnvPath.Netlink);
 
     public NftTableConfig Config { get; } = config;
 
@@ -56,11 +71,11 @@ public sealed class NftFirewall(NftTableConfig config, NftRunner? runner = null)
 
     /// <summary>Adds or re-applies one env's policy, counter and published ports.</summary>
     public void AddEnv(EnvFirewallSpec env) =>
-        _nft.Apply(NftRuleset.AddEnv(Config, env), $"adding firewall rules of env {env.SessionId} to {Where}");
+        Apply(NftRuleset.AddEnvOps(Config, env), $"adding firewall rules of env {env.SessionId} to {Where}");
 
     /// <summary>Swaps one env's rules for new ones atomically (changed allow list, ports or peers).</summary>
     public void ReplaceEnv(EnvFirewallSpec old, EnvFirewallSpec updated) =>
-        _nft.Apply(NftRuleset.ReplaceEnv(Config, old, updated), $"updating firewall rules of env {updated.SessionId} in {Where}");
+        Apply(NftRuleset.ReplaceEnvOps(Config, old, updated), $"updating firewall rules of env {updated.SessionId} in {Where}");
 
     /// <summary>
     /// Removes everything of one env. One batch normally; if that batch is refused (the table holds something
@@ -70,7 +85,7 @@ public sealed class NftFirewall(NftTableConfig config, NftRunner? runner = null)
     {
         try
         {
-            _nft.Apply(NftRuleset.RemoveEnv(Config, env), $"removing firewall rules of env {env.SessionId} from {Where}");
+            Apply(NftRuleset.RemoveEnvOps(Config, env), $"removing firewall rules of env {env.SessionId} from {Where}");
         }
         catch (NftException)
         {
@@ -87,8 +102,20 @@ public sealed class NftFirewall(NftTableConfig config, NftRunner? runner = null)
             return false;
         }
 
-        _nft.Apply(NftRuleset.RemoveElements(Config, found), $"removing firewall rules of env {sessionId} from {Where}");
+        Apply(NftRuleset.RemoveElementsOps(Config, found), $"removing firewall rules of env {sessionId} from {Where}");
         return true;
+    }
+
+    private void Apply(IReadOnlyList<NftOp> ops, string what)
+    {
+        if (EnvPath == NftEnvPath.Netlink)
+        {
+            NftNetlinkBatch.Apply(NftRuleset.TableName(Config), ops, what);
+        }
+        else
+        {
+            _nft.Apply(NftOps.Text(NftRuleset.TableName(Config), ops), what);
+        }
     }
 
     /// <summary>Per-env objects in the table, for gc (empty if the table does not exist).</summary>

@@ -96,33 +96,31 @@ public static class NftRuleset
     /// Adds (or re-applies) one env: its counter, its chain with the policy rules, its egress map element and its
     /// published ports. Re-applying the same spec is harmless (the chain is flushed and refilled).
     /// </summary>
-    public static string AddEnv(NftTableConfig c, EnvFirewallSpec env)
+    public static string AddEnv(NftTableConfig c, EnvFirewallSpec env) => NftOps.Text(TableName(c), AddEnvOps(c, env));
+
+    /// <summary><see cref="AddEnv"/> as operations (for the netlink path).</summary>
+    public static IReadOnlyList<NftOp> AddEnvOps(NftTableConfig c, EnvFirewallSpec env)
     {
         BridgeNetwork.CheckSessionId(env.SessionId);
-        string t = Table(c);
+        _ = TableName(c);
         string chain = ChainName(env.SessionId);
-        string ip = Ipv4.Format(env.Address);
-        var s = new StringBuilder();
-        s.Append(CultureInfo.InvariantCulture, $"add counter {t} {CounterName(env.SessionId)}\n");
-        s.Append(CultureInfo.InvariantCulture, $"add chain {t} {chain}\n");
-        s.Append(CultureInfo.InvariantCulture, $"flush chain {t} {chain}\n");
-        foreach (string rule in PolicyRules(c, env))
+        var ops = new List<NftOp>
         {
-            s.Append(CultureInfo.InvariantCulture, $"add rule {t} {chain} {rule}\n");
-        }
-
-        s.Append(CultureInfo.InvariantCulture, $"add element {t} egress {{ {ip} comment {Quote(env.SessionId)} : jump {chain} }}\n");
-        foreach (PortMapping port in env.Ports)
-        {
-            s.Append(CultureInfo.InvariantCulture,
-                $"add element {t} published {{ {Proto(port.Protocol)} . {port.HostPort} comment {Quote(env.SessionId)} : {ip} . {port.EnvPort} }}\n");
-        }
-
-        return s.ToString();
+            new AddCounterOp(CounterName(env.SessionId)),
+            new AddChainOp(chain),
+            new FlushChainOp(chain),
+        };
+        ops.AddRange(PolicyRuleModels(c, env).Select(r => new AddRuleOp(chain, r)));
+        ops.Add(new AddEgressElementOp(env.Address, chain, env.SessionId));
+        ops.AddRange(env.Ports.Select(p => new AddPublishedElementOp(p.Protocol, p.HostPort, env.Address, p.EnvPort, env.SessionId)));
+        return ops;
     }
 
     /// <summary>Removes everything of one env whose spec is known, in one batch that works even if parts are gone.</summary>
-    public static string RemoveEnv(NftTableConfig c, EnvFirewallSpec env)
+    public static string RemoveEnv(NftTableConfig c, EnvFirewallSpec env) => NftOps.Text(TableName(c), RemoveEnvOps(c, env));
+
+    /// <summary><see cref="RemoveEnv"/> as operations.</summary>
+    public static IReadOnlyList<NftOp> RemoveEnvOps(NftTableConfig c, EnvFirewallSpec env)
     {
         BridgeNetwork.CheckSessionId(env.SessionId);
         var found = new NftEnvElements(
@@ -131,99 +129,114 @@ public static class NftRuleset
             HasChain: true,
             HasCounter: true,
             env.Ports.Select(p => new PublishedElement(p.Protocol, p.HostPort, env.Address, p.EnvPort)).ToList());
-        return RemoveElements(c, found, ensureFirst: true);
+        return RemoveElementsOps(c, found, ensureFirst: true);
     }
 
     /// <summary>Replaces one env's rules (e.g. a changed allow list or ports) in a single atomic batch.</summary>
     public static string ReplaceEnv(NftTableConfig c, EnvFirewallSpec old, EnvFirewallSpec updated) =>
         RemoveEnv(c, old) + AddEnv(c, updated);
 
+    /// <summary><see cref="ReplaceEnv"/> as operations.</summary>
+    public static IReadOnlyList<NftOp> ReplaceEnvOps(NftTableConfig c, EnvFirewallSpec old, EnvFirewallSpec updated) =>
+        [.. RemoveEnvOps(c, old), .. AddEnvOps(c, updated)];
+
     /// <summary>Deletes exactly the objects found by a listing (gc of an env whose spec is unknown).</summary>
-    public static string RemoveElements(NftTableConfig c, NftEnvElements found, bool ensureFirst = false)
+    public static string RemoveElements(NftTableConfig c, NftEnvElements found, bool ensureFirst = false) =>
+        NftOps.Text(TableName(c), RemoveElementsOps(c, found, ensureFirst));
+
+    /// <summary>
+    /// <see cref="RemoveElements"/> as operations. With <paramref name="ensureFirst"/> each object is added before
+    /// it is deleted, so the batch succeeds whether or not it is still there (nft 1.0.6 has no "destroy").
+    /// </summary>
+    public static IReadOnlyList<NftOp> RemoveElementsOps(NftTableConfig c, NftEnvElements found, bool ensureFirst = false)
     {
-        string t = Table(c);
+        _ = TableName(c);
         string chain = ChainName(found.SessionId);
         string counter = CounterName(found.SessionId);
-        var s = new StringBuilder();
+        var ops = new List<NftOp>();
         if (ensureFirst)
         {
-            s.Append(CultureInfo.InvariantCulture, $"add counter {t} {counter}\n");
-            s.Append(CultureInfo.InvariantCulture, $"add chain {t} {chain}\n");
+            ops.Add(new AddCounterOp(counter));
+            ops.Add(new AddChainOp(chain));
         }
 
         if (found.Address is uint address)
         {
-            string ip = Ipv4.Format(address);
             if (ensureFirst)
             {
-                s.Append(CultureInfo.InvariantCulture, $"add element {t} egress {{ {ip} : jump {chain} }}\n");
+                ops.Add(new AddEgressElementOp(address, chain, null));
             }
 
-            s.Append(CultureInfo.InvariantCulture, $"delete element {t} egress {{ {ip} }}\n");
+            ops.Add(new DeleteEgressElementOp(address));
         }
 
         foreach (PublishedElement p in found.Published)
         {
             if (ensureFirst)
             {
-                s.Append(CultureInfo.InvariantCulture,
-                    $"add element {t} published {{ {Proto(p.Protocol)} . {p.HostPort} : {Ipv4.Format(p.Address)} . {p.EnvPort} }}\n");
+                ops.Add(new AddPublishedElementOp(p.Protocol, p.HostPort, p.Address, p.EnvPort, null));
             }
 
-            s.Append(CultureInfo.InvariantCulture, $"delete element {t} published {{ {Proto(p.Protocol)} . {p.HostPort} }}\n");
+            ops.Add(new DeletePublishedElementOp(p.Protocol, p.HostPort));
         }
 
         if (found.HasChain)
         {
-            s.Append(CultureInfo.InvariantCulture, $"flush chain {t} {chain}\n");
-            s.Append(CultureInfo.InvariantCulture, $"delete chain {t} {chain}\n");
+            ops.Add(new FlushChainOp(chain));
+            ops.Add(new DeleteChainOp(chain));
         }
 
         if (found.HasCounter)
         {
-            s.Append(CultureInfo.InvariantCulture, $"delete counter {t} {counter}\n");
+            ops.Add(new DeleteCounterOp(counter));
         }
 
-        return s.ToString();
+        return ops;
     }
 
     /// <summary>Deletes the whole table; succeeds whether or not it exists.</summary>
     public static string Down(NftTableConfig c) => $"add table {Table(c)}\ndelete table {Table(c)}\n";
 
     /// <summary>The rules of an env's chain (without the "add rule" prefix), in order.</summary>
-    public static IReadOnlyList<string> PolicyRules(NftTableConfig c, EnvFirewallSpec env)
+    public static IReadOnlyList<string> PolicyRules(NftTableConfig c, EnvFirewallSpec env) =>
+        PolicyRuleModels(c, env).Select(r => r.ToString()).ToList();
+
+    /// <summary>The rules of an env's chain, in order, as data.</summary>
+    public static IReadOnlyList<NftRule> PolicyRuleModels(NftTableConfig c, EnvFirewallSpec env)
     {
-        string drop = $"counter name {Quote(CounterName(env.SessionId))} drop";
-        string toPeer = $"oifname {Quote(c.BridgeName)}";
-        var rules = new List<string>();
+        string counter = CounterName(env.SessionId);
+        _ = NftOps.Quote(counter);
+        var toPeer = new OifNameMatch(c.BridgeName);
+        _ = NftOps.Quote(c.BridgeName);
+        var rules = new List<NftRule>();
         switch (env.Egress)
         {
             case EgressPolicy.None:
-                rules.Add(drop);
+                rules.Add(new NftRule([], counter, Accept: false));
                 break;
             case EgressPolicy.All:
                 if (env.Peers == PeerPolicy.Isolated)
                 {
-                    rules.Add($"{toPeer} {drop}");
+                    rules.Add(new NftRule([toPeer], counter, Accept: false));
                 }
 
-                rules.Add("accept");
+                rules.Add(new NftRule([], null, Accept: true));
                 break;
             case EgressPolicy.Allow:
                 if (env.Peers == PeerPolicy.Shared)
                 {
-                    rules.Add($"{toPeer} accept");
+                    rules.Add(new NftRule([toPeer], null, Accept: true));
                 }
 
                 foreach (EgressRule allow in env.Allow)
                 {
-                    if (AllowRule(allow, env.PeerAddresses) is string rule)
+                    if (AllowRule(allow, env.PeerAddresses) is NftRule rule)
                     {
                         rules.Add(rule);
                     }
                 }
 
-                rules.Add(drop);
+                rules.Add(new NftRule([], counter, Accept: false));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(env), env.Egress, "unknown egress policy");
@@ -232,16 +245,16 @@ public static class NftRuleset
         return rules;
     }
 
-    private static string? AllowRule(EgressRule allow, IReadOnlyDictionary<string, uint> peers)
+    private static NftRule? AllowRule(EgressRule allow, IReadOnlyDictionary<string, uint> peers)
     {
-        string destination;
+        DaddrMatch destination;
         if (allow.Network is Ipv4Cidr network)
         {
-            destination = network.ToString();
+            destination = new DaddrMatch(network, network.ToString());
         }
         else if (allow.Peer is string peer && peers.TryGetValue(peer, out uint address))
         {
-            destination = Ipv4.Format(address);
+            destination = new DaddrMatch(Ipv4Cidr.Parse(Ipv4.Format(address) + "/32"), Ipv4.Format(address));
         }
         else
         {
@@ -249,18 +262,8 @@ public static class NftRuleset
         }
 
         return allow.Port is int port
-            ? $"ip daddr {destination} {Proto(allow.Protocol)} dport {port} accept"
-            : $"ip daddr {destination} accept";
-    }
-
-    private static string Table(NftTableConfig c)
-    {
-        if (c.TableName.Length is 0 or > 64 || !c.TableName.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '-'))
-        {
-            throw new ArgumentException($"nft table name \"{c.TableName}\" must be 1..64 of a-z, A-Z, 0-9, '_', '-'");
-        }
-
-        return "inet " + c.TableName;
+            ? new NftRule([destination, new DportMatch(allow.Protocol, port)], null, Accept: true)
+            : new NftRule([destination], null, Accept: true);
     }
 
     private static uint Fnv1a(string text)
@@ -274,10 +277,18 @@ public static class NftRuleset
         return hash;
     }
 
-    private static string Proto(Protocol p) => p == Protocol.Udp ? "udp" : "tcp";
+    private static string Table(NftTableConfig c) => "inet " + TableName(c);
 
-    private static string Quote(string s) =>
-        s.Contains('"', StringComparison.Ordinal) || s.Contains('\n', StringComparison.Ordinal)
-            ? throw new ArgumentException($"\"{s}\" cannot appear in an nft ruleset")
-            : $"\"{s}\"";
+    /// <summary>The table name, checked: 1..64 of a-z, A-Z, 0-9, '_', '-'.</summary>
+    internal static string TableName(NftTableConfig c)
+    {
+        if (c.TableName.Length is 0 or > 64 || !c.TableName.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '-'))
+        {
+            throw new ArgumentException($"nft table name \"{c.TableName}\" must be 1..64 of a-z, A-Z, 0-9, '_', '-'");
+        }
+
+        return c.TableName;
+    }
+
+    private static string Quote(string s) => NftOps.Quote(s);
 }

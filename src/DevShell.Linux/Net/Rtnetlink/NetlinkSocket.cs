@@ -14,7 +14,7 @@ internal delegate void NetlinkMessageHandler(ushort type, ReadOnlySpan<byte> bod
 /// </summary>
 internal sealed class NetlinkSocket : IDisposable
 {
-    internal const int MSG_TRUNC = 0x20;
+    internal const int MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40;
     private readonly byte[] _receive = new byte[64 * 1024];
     private int _fd;
     private uint _seq;
@@ -81,6 +81,81 @@ internal sealed class NetlinkSocket : IDisposable
                 return;
             }
         }
+    }
+
+    /// <summary>Reserves <paramref name="count"/> consecutive sequence numbers; returns the first.</summary>
+    public uint ReserveSeq(int count)
+    {
+        uint first = _seq + 1;
+        _seq += (uint)count;
+        return first;
+    }
+
+    /// <summary>
+    /// Sends a prepared nfnetlink batch (messages already numbered, those in <paramref name="acked"/> with
+    /// NLM_F_ACK) and collects the replies. The kernel processes a batch inside the send call, so every reply is
+    /// queued when it returns: the socket is drained without blocking. Returns 0 when every acked message was
+    /// acknowledged, else the errno of the first failure with the sequence number it names (0 if none).
+    /// </summary>
+    public int TrySendBatch(ReadOnlySpan<byte> batch, IReadOnlySet<uint> acked, out uint failedSeq, out string? detail)
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        failedSeq = 0;
+        detail = null;
+        if (Sys.TrySend(_fd, batch, 0, out int errno) < 0)
+        {
+            return errno;
+        }
+
+        var pending = new HashSet<uint>(acked);
+        int header = Unsafe.SizeOf<NlMsgHdr>();
+        int first = 0;
+        while (true)
+        {
+            long n = Sys.TryRecv(_fd, _receive, MSG_TRUNC | MSG_DONTWAIT, out errno);
+            if (n < 0)
+            {
+                if (errno == Errno.EAGAIN)
+                {
+                    break;
+                }
+
+                return first != 0 ? first : errno;
+            }
+
+            if (n > _receive.Length)
+            {
+                return Errno.ENOSPC;
+            }
+
+            ReadOnlySpan<byte> rest = _receive.AsSpan(0, (int)n);
+            while (rest.Length >= header)
+            {
+                NlMsgHdr h = MemoryMarshal.Read<NlMsgHdr>(rest);
+                if (h.Len < header || h.Len > rest.Length)
+                {
+                    return Errno.EIO;
+                }
+
+                ReadOnlySpan<byte> body = rest[header..(int)h.Len];
+                rest = rest[Math.Min(Rtnl.AlignUp((int)h.Len), rest.Length)..];
+                if (h.Type != Rtnl.NLMSG_ERROR)
+                {
+                    continue;
+                }
+
+                int error = ParseError(body, h.Flags, out string? text);
+                pending.Remove(h.Seq);
+                if (error != 0 && first == 0)
+                {
+                    first = error;
+                    failedSeq = h.Seq;
+                    detail = text;
+                }
+            }
+        }
+
+        return first != 0 ? first : pending.Count == 0 ? 0 : Errno.EIO;
     }
 
     public void Dispose()

@@ -43,6 +43,22 @@ internal sealed class NetlinkWriter
 
     public void AttrU8(ushort type, byte value) => Attr(type, [value]);
 
+    /// <summary>A u32 in network byte order (nf_tables attributes are big-endian).</summary>
+    public void AttrBe32(ushort type, uint value)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
+        Attr(type, bytes);
+    }
+
+    /// <summary>A u64 in network byte order.</summary>
+    public void AttrBe64(ushort type, ulong value)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes, value);
+        Attr(type, bytes);
+    }
+
     /// <summary>A NUL-terminated string attribute (IFLA_IFNAME, IFLA_INFO_KIND).</summary>
     public void AttrString(ushort type, string value)
     {
