@@ -19,17 +19,24 @@ public enum NftEnvPath
 /// </summary>
 public sealed class NftFirewall(NftTableConfig config, NftRunner? runner = null, NftEnvPath? envPath = null)
 {
-    private readonly NftRunner _nft = runner ?? new NftRunner();
+    // Made on first use: loading libnftables (dlopen of it and five libraries) costs milliseconds a launch does not need.
+    private NftRunner? _runner = runner;
 
-    /// <summary>The path of per-env changes.</summary>
-    public NftEnvPath EnvPath { get; } = envPath ?? ((runner ?? new NftRunner()).Backend == NftBackend.Process ? NftEnvPath.Text : NftEnvPath.Netlink);
+    private NftRunner Runner => _runner ??= new NftRunner();
+
+    /// <summary>The path of per-env changes: netlink unless the runner spawns nft (given, or DEVSHELL_NFT=process).</summary>
+    public NftEnvPath EnvPath { get; } = envPath
+        ?? (runner?.Backend == NftBackend.Process
+            || string.Equals(Environment.GetEnvironmentVariable("DEVSHELL_NFT"), "process", StringComparison.OrdinalIgnoreCase)
+                ? NftEnvPath.Text
+                : NftEnvPath.Netlink);
 
     public NftTableConfig Config { get; } = config;
 
     private string Where => $"table inet {Config.TableName}";
 
     /// <summary>Creates the table and (re)writes its base chains; env elements are kept. Idempotent.</summary>
-    public void Up() => _nft.Apply(NftRuleset.Setup(Config), $"setting up nftables {Where}");
+    public void Up() => Runner.Apply(NftRuleset.Setup(Config), $"setting up nftables {Where}");
 
     /// <summary>
     /// What a launch calls: if the table already holds this configuration's marker chain (one netlink lookup, no
@@ -52,7 +59,7 @@ public sealed class NftFirewall(NftTableConfig config, NftRunner? runner = null,
         }
 
         IEnumerable<string> stale = ListChainNames().Where(n => n.StartsWith(NftRuleset.MarkerPrefix, StringComparison.Ordinal) && n != marker);
-        _nft.Apply(NftRuleset.Setup(Config) + NftRuleset.DeleteChains(Config, stale), $"setting up nftables {Where}");
+        Runner.Apply(NftRuleset.Setup(Config) + NftRuleset.DeleteChains(Config, stale), $"setting up nftables {Where}");
         return true;
     }
 
@@ -61,7 +68,7 @@ public sealed class NftFirewall(NftTableConfig config, NftRunner? runner = null,
     {
         try
         {
-            return NftListing.ParseChainNames(_nft.Json($"listing chains of {Where}", "list", "table", "inet", Config.TableName));
+            return NftListing.ParseChainNames(Runner.Json($"listing chains of {Where}", "list", "table", "inet", Config.TableName));
         }
         catch (NftException e) when (e.NftOutput.Contains("No such file or directory", StringComparison.Ordinal))
         {
@@ -114,7 +121,7 @@ public sealed class NftFirewall(NftTableConfig config, NftRunner? runner = null,
         }
         else
         {
-            _nft.Apply(NftOps.Text(NftRuleset.TableName(Config), ops), what);
+            Runner.Apply(NftOps.Text(NftRuleset.TableName(Config), ops), what);
         }
     }
 
@@ -124,7 +131,7 @@ public sealed class NftFirewall(NftTableConfig config, NftRunner? runner = null,
         string json;
         try
         {
-            json = _nft.Json($"listing {Where}", "list", "table", "inet", Config.TableName);
+            json = Runner.Json($"listing {Where}", "list", "table", "inet", Config.TableName);
         }
         catch (NftException e) when (e.NftOutput.Contains("No such file or directory", StringComparison.Ordinal))
         {
@@ -146,12 +153,12 @@ public sealed class NftFirewall(NftTableConfig config, NftRunner? runner = null,
 
     /// <summary>The same as <see cref="ReadCounters"/> through <c>nft -j list counters</c> (libnftables or a spawn).</summary>
     public IReadOnlyDictionary<string, long> ReadCountersWithNft() =>
-        NftListing.ParseCounters(_nft.Json($"reading counters of {Where}", "list", "counters", "table", "inet", Config.TableName));
+        NftListing.ParseCounters(Runner.Json($"reading counters of {Where}", "list", "counters", "table", "inet", Config.TableName));
 
     /// <summary>True if the table exists.</summary>
     public bool Exists() =>
-        NftListing.ParseTableNames(_nft.Json("listing nftables tables", "list", "tables", "inet")).Contains(Config.TableName);
+        NftListing.ParseTableNames(Runner.Json("listing nftables tables", "list", "tables", "inet")).Contains(Config.TableName);
 
     /// <summary>Deletes the whole table (all envs' rules). Succeeds if it does not exist.</summary>
-    public void Down() => _nft.Apply(NftRuleset.Down(Config), $"deleting {Where}");
+    public void Down() => Runner.Apply(NftRuleset.Down(Config), $"deleting {Where}");
 }
