@@ -39,14 +39,18 @@ public sealed record VethAttachment(string SessionId, string HostInterface, stri
 /// default — keep sending redirects), and reports it.
 /// </para>
 /// <para>
-/// Throughput. TCP between envs crosses two veth pairs, the bridge, routing, conntrack and the forward hook,
-/// where a bare veth pair crosses one veth pair: per-packet work is about twice as large, and on a small VM that
-/// work, not copying, bounds throughput. The pair is therefore created with BIG TCP for IPv4
-/// (gso/gro_ipv4_max_size <see cref="DefaultGsoMaxSize"/>, Linux 6.3+, the value Cilium uses): TCP in an env sends
-/// 192 KiB packets that stay whole across veth, bridge and routing, so the per-packet work is paid about three times
-/// less often (measured here: env-to-env iperf3 about 3-4x a default veth pair; see scripts/bench-net.sh). The
-/// bridge gets the same size (its GSO limit is only ever lowered by the kernel, so it is raised explicitly once it has a
-/// port). Packets leaving to the outside are segmented by the host as before. Older kernels ignore the attributes.
+/// Throughput. TCP between envs crosses two veth pairs, the bridge, routing, conntrack and the forward hooks,
+/// where a bare veth pair crosses one veth pair: the per-packet work is much larger, and on a small VM that work,
+/// not copying, bounds throughput (same-size packets: envs reach about 80-90% of a bare pair). The pair is
+/// therefore created with BIG TCP for IPv4 (gso/gro_ipv4_max_size <see cref="DefaultGsoMaxSize"/>, Linux 6.3+, the
+/// value Cilium uses): TCP in an env sends ~192 KiB packets that stay whole across veth, bridge and routing, so the
+/// per-packet work is paid about three times less often. Measured with scripts/bench-net.sh: envs ~1.3-1.4x a
+/// default veth pair (before: ~0.85). The bridge gets the same size (the kernel only ever lowers a bridge's GSO limit,
+/// so it is raised explicitly once the bridge has a port). Packets larger than the uplink's GSO limit that leave the
+/// host are segmented by the host in software instead of by the NIC. Older kernels ignore the attributes. Not used:
+/// an nftables flowtable (software fast path for established flows) — this kernel is built without
+/// CONFIG_NF_FLOW_TABLE, so it could be neither used nor tested here; veth GRO (off by default) — TCP packets
+/// already cross the veths whole (GSO-sized), so there is nothing for GRO to merge.
 /// </para>
 /// <para>
 /// MTU. The bridge and both veth ends take the MTU of the host's uplink (the interface of the default route,
