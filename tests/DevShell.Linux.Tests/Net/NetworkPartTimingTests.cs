@@ -1,11 +1,5 @@
 using System.Diagnostics;
-using DevShell.Core.Networking;
-using DevShell.Core.Profiles;
-using DevShell.Core.Sessions;
-using DevShell.Core.Storage;
-using DevShell.Linux.Identity;
 using DevShell.Linux.Launch;
-using DevShell.Linux.Launch.Parts;
 using DevShell.Linux.Net;
 using DevShell.Linux.Tests.Support;
 using Xunit;
@@ -33,124 +27,68 @@ public sealed class NetworkPartTimingTests(ITestOutputHelper output)
             return;
         }
 
-        string dir = Path.Combine("/var/tmp", "dsnettime-" + NetTestNames.Hex());
-        var names = new NetworkNames(NetTestNames.Bridge(), NetTestNames.NftTable(), Path.Combine(dir, "run"), Ipv4Cidr.Parse(NetTestNames.Subnet24()));
-        Directory.CreateDirectory(dir);
-        var store = DevShellStore.Open(Path.Combine(dir, "devshell.db"));
-        var part = new NetworkPart(store, names);
-        var developer = Developer.Resolve(new Dictionary<string, string?>(), 0, 0);
-        var started = new List<string>();
-        try
+        using var lab = new PartLab(output);
+        var profile = PartLab.Profile("timing");
+        for (int i = 0; i < Background; i++)
         {
-            var profile = new Profile { Name = "timing", Shell = "/bin/sh", Network = new NetworkSpec { Mode = "bridge" } };
-            for (int i = 0; i < Background; i++)
-            {
-                started.Add(Start(store, part, developer, profile, null).SessionId);
-            }
-
-            var phases = new Dictionary<string, List<double>>(StringComparer.Ordinal);
-            var teardown = new List<double>();
-            for (int i = 0; i < Warmup + Measured; i++)
-            {
-                var times = new List<(string, double)>();
-                EnvContext env = Start(store, part, developer, profile, times);
-                started.Add(env.SessionId);
-
-                // What a launch relies on: the veth on the bridge, the name in the shared hosts file.
-                using (var netlink = Netlink.Open())
-                {
-                    Assert.NotNull(netlink.TryGetLink(BridgeNetwork.HostInterfaceName(env.SessionId)));
-                }
-
-                Assert.Contains($"{env.SessionId}.devshell", File.ReadAllText(names.HostsFile), StringComparison.Ordinal);
-
-                var sw = Stopwatch.StartNew();
-                Assert.True(part.Teardown(env.SessionId));
-                store.UpdateSession(env.SessionId, s => s.State = SessionState.Exited);
-                double down = sw.Elapsed.TotalMilliseconds;
-                started.Remove(env.SessionId);
-                Assert.DoesNotContain($"{env.SessionId}.devshell", File.ReadAllText(names.HostsFile), StringComparison.Ordinal);
-                if (i < Warmup)
-                {
-                    continue;
-                }
-
-                foreach (var (phase, ms) in times)
-                {
-                    (phases.TryGetValue(phase, out var list) ? list : phases[phase] = []).Add(ms);
-                }
-
-                teardown.Add(down);
-            }
-
-            double network = 0;
-            foreach (string phase in new[] { "netns", "veth", "nft", "names" })
-            {
-                network += Median(phases[phase]);
-            }
-
-            output.WriteLine($"{Measured} warm launches with {Background} bridged envs running (load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}):");
-            foreach (var (phase, list) in phases)
-            {
-                output.WriteLine($"  {phase,-6} median {Median(list),6:F2} ms  p90 {Percentile(list, 0.9),6:F2} ms");
-            }
-
-            output.WriteLine($"  netns+veth+nft+names median sum {network:F2} ms; teardown median {Median(teardown):F2} ms");
-
-            // A loose bound that still catches a regression to spawning tools (nft, ip) or rewriting everything per launch.
-            Assert.True(network < 40, $"the warm network part took {network:F1} ms (median sum)");
-        }
-        finally
-        {
-            foreach (string id in started)
-            {
-                part.Teardown(id);
-            }
-
-            part.Down();
-            store.Dispose();
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (IOException e)
-            {
-                output.WriteLine($"cleanup: {e.Message}");
-            }
-        }
-    }
-
-    /// <summary>What the launcher does around the part: the session is recorded, prepared, then marked running with its IP.</summary>
-    private static EnvContext Start(DevShellStore store, NetworkPart part, Developer developer, Profile profile, List<(string, double)>? times)
-    {
-        var env = new EnvContext(SessionRecord.NewId(), profile, developer);
-        store.AddSession(new SessionRecord { Id = env.SessionId, Profile = profile.Name, State = SessionState.Starting });
-        var sw = Stopwatch.StartNew();
-        double last = 0;
-        env.Phase = phase =>
-        {
-            double now = sw.Elapsed.TotalMilliseconds;
-            times?.Add((phase, now - last));
-            last = now;
-        };
-        try
-        {
-            part.Prepare(env);
-        }
-        catch
-        {
-            part.Teardown(env.SessionId); // as the launcher does
-            throw;
+            lab.Start(profile);
         }
 
-        store.UpdateSession(env.SessionId, s =>
+        var phases = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+        var teardown = new List<double>();
+        for (int i = 0; i < Warmup + Measured; i++)
         {
-            s.State = SessionState.Running;
-            s.Ip = env.Ip;
-            s.Veth = env.Veth;
-            s.NetnsPath = env.NetnsPath;
-        });
-        return env;
+            var times = new List<(string, double)>();
+            var sw = Stopwatch.StartNew();
+            double last = 0;
+            EnvContext env = lab.Start(profile, phase =>
+            {
+                double now = sw.Elapsed.TotalMilliseconds;
+                times.Add((phase, now - last));
+                last = now;
+            });
+
+            // What a launch relies on: the veth on the bridge, the name in the shared hosts file.
+            using (var netlink = Netlink.Open())
+            {
+                Assert.NotNull(netlink.TryGetLink(BridgeNetwork.HostInterfaceName(env.SessionId)));
+            }
+
+            Assert.Contains($"{env.SessionId}.devshell", File.ReadAllText(lab.Names.HostsFile), StringComparison.Ordinal);
+
+            sw.Restart();
+            Assert.True(lab.Stop(env.SessionId));
+            double down = sw.Elapsed.TotalMilliseconds;
+            Assert.DoesNotContain($"{env.SessionId}.devshell", File.ReadAllText(lab.Names.HostsFile), StringComparison.Ordinal);
+            if (i < Warmup)
+            {
+                continue;
+            }
+
+            foreach (var (phase, ms) in times)
+            {
+                (phases.TryGetValue(phase, out var list) ? list : phases[phase] = []).Add(ms);
+            }
+
+            teardown.Add(down);
+        }
+
+        double network = 0;
+        foreach (string phase in new[] { "netns", "veth", "nft", "names" })
+        {
+            network += Median(phases[phase]);
+        }
+
+        output.WriteLine($"{Measured} warm launches with {Background} bridged envs running (load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}):");
+        foreach (var (phase, list) in phases)
+        {
+            output.WriteLine($"  {phase,-6} median {Median(list),6:F2} ms  p90 {Percentile(list, 0.9),6:F2} ms");
+        }
+
+        output.WriteLine($"  netns+veth+nft+names median sum {network:F2} ms; teardown (with the store's session end) median {Median(teardown):F2} ms");
+
+        // A loose bound that still catches a regression to spawning tools (nft, ip) or rewriting everything per launch.
+        Assert.True(network < 40, $"the warm network part took {network:F1} ms (median sum)");
     }
 
     private static double Median(List<double> values) => Percentile(values, 0.5);
