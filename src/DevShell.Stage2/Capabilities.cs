@@ -28,16 +28,22 @@ internal static unsafe class Capabilities
         return mask;
     }
 
+    /// <summary>The kernel's highest capability number (/proc/sys/kernel/cap_last_cap), read with one open and read.</summary>
     internal static int LastCap()
     {
-        try
+        int fallback = Names.Length - 1;
+        int fd;
+        fixed (byte* path = "/proc/sys/kernel/cap_last_cap\0"u8)
         {
-            return int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            fd = Libc.open(path, K.O_RDONLY | K.O_CLOEXEC, 0);
         }
-        catch (IOException)
-        {
-            return Names.Length - 1;
-        }
+        if (fd < 0) return fallback;
+        byte* buf = stackalloc byte[16];
+        nint n = Libc.read(fd, buf, 16);
+        Libc.close(fd);
+        int value = 0, digits = 0;
+        for (int i = 0; i < n && buf[i] is >= (byte)'0' and <= (byte)'9'; i++, digits++) value = (value * 10) + (buf[i] - '0');
+        return digits is > 0 and < 4 ? value : fallback;
     }
 
     /// <summary>Whether <paramref name="cap"/> is in this process's effective set.</summary>

@@ -130,7 +130,7 @@ internal static unsafe class Init
             else if (pid == hookPid)
             {
                 var (hookCode, _) = Sys.DecodeWait(st);
-                if (hookCode != 0) Sys.TryWriteLine(status, $"{StatusProtocol.Hook} on_exit {hookCode}");
+                if (hookCode != 0) Sys.TryWriteLine(status, StatusProtocol.Hook + " on_exit " + Sys.Invariant(hookCode));
                 hookPid = -1;
                 Finish(spec, code, code > 128 ? code - 128 : 0);
             }
@@ -146,11 +146,11 @@ internal static unsafe class Init
     private static void Finish(LaunchSpec spec, int code, int sig)
     {
         const int status = StatusProtocol.StatusFd;
-        Sys.TryWriteLine(status, sig != 0 ? $"{StatusProtocol.Signal} {sig}" : $"{StatusProtocol.Exit} {code}");
+        Sys.TryWriteLine(status, sig != 0 ? StatusProtocol.Signal + " " + Sys.Invariant(sig) : StatusProtocol.Exit + " " + Sys.Invariant(code));
         if (spec.KeepAlive)
         {
             int others = CountOtherProcesses();
-            if (others > 0) Sys.TryWriteLine(status, $"linger {others}");
+            if (others > 0) Sys.TryWriteLine(status, "linger " + Sys.Invariant(others));
         }
     }
 

@@ -13,7 +13,7 @@ internal static unsafe class Join
         var env = new List<string>();
         foreach (System.Collections.DictionaryEntry kv in Environment.GetEnvironmentVariables())
         {
-            env.Add($"{kv.Key}={kv.Value}");
+            env.Add((string)kv.Key + "=" + (string?)kv.Value);
         }
         Libc.signal(K.SIGPIPE, 0);
         using var a = new Sys.CStringArray(command);
@@ -34,12 +34,8 @@ internal static unsafe class Join
     /// </summary>
     private static string[] EnterAsDeveloper(LaunchSpec spec, string[] command)
     {
-        List<int> groups = spec.Groups.Count > 0 ? spec.Groups : [spec.Gid]; // as the payload's own drop does
-        uint* list = stackalloc uint[groups.Count];
-        for (int i = 0; i < groups.Count; i++) list[i] = (uint)groups[i];
-        Sys.Check(Libc.setgroups(groups.Count, list), "identity", "setting supplementary groups");
-        Sys.Check(Libc.setresgid((uint)spec.Gid, (uint)spec.Gid, (uint)spec.Gid), "identity", $"switching to gid {spec.Gid}");
-        var argv = new List<string>(command.Length + 1) { command[0], "--setuid=" + spec.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        Sys.SetIdentity(spec.Groups.Count > 0 ? spec.Groups : [spec.Gid], spec.Gid, uid: null); // as the payload's own drop does
+        var argv = new List<string>(command.Length + 1) { command[0], "--setuid=" + Sys.Invariant(spec.Uid) };
         argv.AddRange(command[1..]);
         return [.. argv];
     }

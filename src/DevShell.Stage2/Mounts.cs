@@ -43,7 +43,7 @@ internal static class Mounts
             {
                 int fd = Sys.Open(m.Source, K.O_PATH | K.O_CLOEXEC, "mount");
                 pinned.Add(fd);
-                ops.Add(m with { Source = $"/proc/self/fd/{fd}" });
+                ops.Add(m with { Source = "/proc/self/fd/" + Sys.Invariant(fd) });
             }
             else
             {

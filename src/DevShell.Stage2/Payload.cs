@@ -66,12 +66,7 @@ internal static unsafe class Payload
 
     private static void DropIdentity(LaunchSpec spec)
     {
-        var groups = spec.Groups.Count > 0 ? spec.Groups : [spec.Gid];
-        uint* list = stackalloc uint[groups.Count];
-        for (int i = 0; i < groups.Count; i++) list[i] = (uint)groups[i];
-        Sys.Check(Libc.setgroups(groups.Count, list), "identity", "setting supplementary groups");
-        Sys.Check(Libc.setresgid((uint)spec.Gid, (uint)spec.Gid, (uint)spec.Gid), "identity", $"switching to gid {spec.Gid}");
-        Sys.Check(Libc.setresuid((uint)spec.Uid, (uint)spec.Uid, (uint)spec.Uid), "identity", $"switching to uid {spec.Uid}");
+        Sys.SetIdentity(spec.Groups.Count > 0 ? spec.Groups : [spec.Gid], spec.Gid, spec.Uid);
     }
 
     /// <summary>on_enter runs inside, as the developer, under the same filter; a failure is reported and the shell still starts.</summary>
@@ -86,7 +81,7 @@ internal static unsafe class Payload
         var (code, _) = Sys.DecodeWait(st);
         if (code != 0)
         {
-            Sys.TryWriteLine(StatusProtocol.StatusFd, $"{StatusProtocol.Hook} on_enter {code}");
+            Sys.TryWriteLine(StatusProtocol.StatusFd, StatusProtocol.Hook + " on_enter " + Sys.Invariant(code));
             Sys.TryWriteLine(2, $"devshell: the on_enter hook failed with exit code {code}; starting the shell anyway");
         }
     }

@@ -39,7 +39,7 @@ internal static unsafe class UserNamespace
     public static int Spawn(string mode, string? hook, List<(int, int)> fds)
     {
         Prepare();
-        string self = $"/proc/self/fd/{StatusProtocol.Stage2Fd}";
+        string self = "/proc/self/fd/" + Sys.Invariant(StatusProtocol.Stage2Fd);
         var argv = new List<string> { "unshare", "--user", "--keep-caps", "--", self, mode };
         if (hook is not null) argv.Add(hook);
         fds.Add((StatusProtocol.Stage2Fd, _self));
@@ -49,7 +49,7 @@ internal static unsafe class UserNamespace
     /// <summary>Writes the developer-only maps of the user namespace <paramref name="pid"/> is in (PID 1 is outside it, as root).</summary>
     public static void WriteMaps(int pid, LaunchSpec spec)
     {
-        string proc = "/proc/" + pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string proc = "/proc/" + Sys.Invariant(pid);
         Sys.WriteFile(proc + "/uid_map", spec.UidMap(), "userns");
         Sys.WriteFile(proc + "/gid_map", spec.GidMap(), "userns");
     }
@@ -62,10 +62,10 @@ internal static unsafe class UserNamespace
         {
             Sys.Fail("userns", K.EBUSY, $"keeping the user namespace open: fd {target} is already in use");
         }
-        int fd = Sys.Open("/proc/" + pid.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/ns/user", K.O_RDONLY | K.O_CLOEXEC, "userns");
+        int fd = Sys.Open("/proc/" + Sys.Invariant(pid) + "/ns/user", K.O_RDONLY | K.O_CLOEXEC, "userns");
         try
         {
-            Sys.Check(Libc.dup3(fd, target, K.O_CLOEXEC), "userns", $"keeping the user namespace open on fd {target}");
+            if (Libc.dup3(fd, target, K.O_CLOEXEC) < 0) Sys.Fail("userns", Libc.Errno, "keeping the user namespace open on fd " + Sys.Invariant(target));
         }
         finally
         {

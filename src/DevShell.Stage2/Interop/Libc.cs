@@ -59,15 +59,6 @@ internal static unsafe partial class Libc
     internal static partial int setsid();
 
     [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int setgroups(nint size, uint* list);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int setresuid(uint r, uint e, uint s);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int setresgid(uint r, uint e, uint s);
-
-    [LibraryImport(Lib, SetLastError = true)]
     internal static partial int execve(byte* path, byte** argv, byte** envp);
 
     [LibraryImport(Lib, SetLastError = true)]

@@ -20,6 +20,11 @@ internal static unsafe class Sys
     internal static long NrCapget => IsArm64 ? 90 : 125;
     internal const long NrMountSetattr = 442;
 
+    // set*id as raw syscalls, see SetIdentity.
+    private static long NrSetgroups => IsArm64 ? 159 : 116;
+    private static long NrSetresuid => IsArm64 ? 147 : 117;
+    private static long NrSetresgid => IsArm64 ? 149 : 119;
+
     internal static byte[] Z(string s)
     {
         var bytes = new byte[Encoding.UTF8.GetByteCount(s) + 1];
@@ -31,6 +36,30 @@ internal static unsafe class Sys
     {
         if (rc < 0) Fail(step, Libc.Errno, what);
     }
+
+    /// <summary>
+    /// Sets the supplementary groups and gid, and the uid unless <paramref name="uid"/> is null, of the CALLING THREAD
+    /// only. glibc's wrappers apply a set*id to every thread of the process (POSIX), signalling each one and waiting
+    /// for it: in this NativeAOT process that means waking the runtime's finalizer thread three times on the way to
+    /// exec, a scheduling round trip each (measured ~0.1-1 ms apiece on a loaded 2-core host). Stage two changes
+    /// identity only right before execve, on the thread that execs; execve ends every other thread, so the program
+    /// run holds exactly these credentials, as it already does for the per-thread capset, PR_CAPBSET_DROP,
+    /// no_new_privs and seccomp steps. Whatever is spawned in between (on_enter) is cloned from this thread too.
+    /// </summary>
+    internal static void SetIdentity(IReadOnlyList<int> groups, int gid, int? uid)
+    {
+        uint* list = stackalloc uint[groups.Count];
+        for (int i = 0; i < groups.Count; i++) list[i] = (uint)groups[i];
+        if (Libc.syscall(NrSetgroups, groups.Count, (long)list, 0, 0, 0) < 0) Fail("identity", Libc.Errno, "setting supplementary groups");
+        if (Libc.syscall(NrSetresgid, gid, gid, gid, 0, 0) < 0) Fail("identity", Libc.Errno, "switching to gid " + Invariant(gid));
+        if (uid is int u && Libc.syscall(NrSetresuid, u, u, u, 0, 0) < 0) Fail("identity", Libc.Errno, "switching to uid " + Invariant(u));
+    }
+
+    /// <summary>
+    /// A number as text without string interpolation: an interpolated int goes through the shared ArrayPool, whose
+    /// first use costs a /dev/urandom read and pool set-up, on the launch path.
+    /// </summary>
+    internal static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     internal static void Fail(string step, int errno, string what) =>
         throw new StageException(step, errno, $"{what}: {Marshal.GetPInvokeErrorMessage(errno)}");
@@ -115,27 +144,32 @@ internal static unsafe class Sys
         }
     }
 
+    /// <summary>
+    /// Reads a whole (small) file from <paramref name="fd"/> with pread from offset 0. The buffer starts at 4 KiB
+    /// (a spec is usually under 2 KiB) and doubles: every fresh page the GC hands out is a page fault, ~15 µs each on
+    /// a VM, and stage two starts twice per launch.
+    /// </summary>
     internal static string ReadAllFromFd(int fd)
     {
-        var ms = new MemoryStream();
-        var buf = new byte[16384];
-        long off = 0;
-        fixed (byte* p = buf)
+        var buf = new byte[4096];
+        int total = 0;
+        while (true)
         {
-            while (true)
+            if (total == buf.Length) Array.Resize(ref buf, buf.Length * 2);
+            nint n;
+            fixed (byte* p = buf)
             {
-                nint n = Libc.pread(fd, p, buf.Length, off);
-                if (n < 0)
-                {
-                    if (Libc.Errno == K.EINTR) continue;
-                    Fail("spec", Libc.Errno, "reading the launch spec");
-                }
-                if (n == 0) break;
-                ms.Write(buf, 0, (int)n);
-                off += n;
+                n = Libc.pread(fd, p + total, buf.Length - total, total);
             }
+            if (n < 0)
+            {
+                if (Libc.Errno == K.EINTR) continue;
+                Fail("spec", Libc.Errno, "reading the launch spec");
+            }
+            if (n == 0) break;
+            total += (int)n;
         }
-        return Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length);
+        return Encoding.UTF8.GetString(buf, 0, total);
     }
 
     /// <summary>A NULL-terminated array of C strings, kept alive until disposed.</summary>
