@@ -34,7 +34,9 @@ public abstract class CgroupDriverBase : ICgroupDriver
             bool allGone = true;
             foreach (string dir in handle.Directories)
             {
-                if (!Sys.DirectoryExists(dir))
+                // The usual case first: an empty leaf group goes with one rmdir. It fails (EBUSY) while the group
+                // has processes or subgroups, and only then are they listed, killed and removed below.
+                if (Sys.Rmdir(dir) is 0 or Errno.ENOENT)
                 {
                     continue;
                 }

@@ -144,6 +144,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         var status = new StatusState(statusRead);
         using var signals = request.Tty ? null : ForwardSignals(launcher);
         Task? running = null;
+        int initExit = -1;
         try
         {
             status.WaitReady();
@@ -159,6 +160,8 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
 
             int initPid = ChildOf(launcher) ?? launcher;
             Claims.SetInit(env.SessionId, initPid);
+            // PID 1's exit, seen on a pidfd, lets teardown start before util-linux unshare (its parent) has exited.
+            if (initPid != launcher) initExit = Sys.TryPidfdOpen(initPid, out _);
             // Recorded while the shell starts (a store write is a few ms); always finished before the session ends.
             running = Task.Run(() => journal.Running(env, initPid));
             if (pty is not null)
@@ -175,13 +178,16 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             OnTick?.Invoke(env); // a last reading before teardown: counters of the final moments, the memory peak
             mark("run");
 
-            // After the shell exits, PID 1 either exits (EOF) or says other processes keep the env alive ("linger N").
+            // After the shell exits, PID 1 either exits or says other processes keep the env alive ("linger N"). Its
+            // exit shows on the pidfd (the kernel has killed and reaped everything in its PID namespace by then, so
+            // the cgroup can go), or as EOF once unshare has exited too.
             var lingerDeadline = Environment.TickCount64 + 2000;
-            while (!status.Lingering && !status.Eof && Environment.TickCount64 < lingerDeadline) status.Pump(100);
+            while (!status.Lingering && !status.Eof && !status.InitExited && Environment.TickCount64 < lingerDeadline) status.Pump(100, initExit);
         }
         finally
         {
             Libc.close(statusRead);
+            if (initExit >= 0) Libc.close(initExit);
             try
             {
                 running?.Wait();
@@ -200,7 +206,9 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             return new LaunchOutcome(env.SessionId, code, true, status.Errors, phases);
         }
 
-        _ = Spawner.Wait(launcher);
+        // Once PID 1 is gone, unshare's own exit (it drops the env's mount, UTS, IPC and net namespaces, a few ms)
+        // overlaps the teardown; it is reaped right after, so nothing of the env outlives Launch either way.
+        if (!status.InitExited) _ = Spawner.Wait(launcher);
         if (code < 0)
         {
             // PID 1 ended without reporting: it was SIGKILLed (devshell stop, or from outside). util-linux unshare
@@ -209,6 +217,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             status.Errors.Add("the env was killed (devshell stop, or its PID 1 was killed from outside)");
         }
         Teardown(env.SessionId, parts);
+        if (status.InitExited) _ = Spawner.Wait(launcher);
         mark("teardown");
         journal.Ended(env.SessionId, env.Profile.Name, "exited", code, $"exit code {code.ToString(CultureInfo.InvariantCulture)}", code);
         return new LaunchOutcome(env.SessionId, code, false, status.Errors, phases);
@@ -326,8 +335,12 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         return (fds[0], fds[1]);
     }
 
-    /// <summary>The environment of the unshare/stage-two processes: a minimal, fixed one (the shell's is in the spec).</summary>
-    private static List<string> EnvironmentList() => ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"];
+    /// <summary>
+    /// The environment of the unshare/stage-two processes: a minimal, fixed one (the shell's is in the spec). LANG=C:
+    /// util-linux calls setlocale, and C.UTF-8 costs it two dozen file lookups on every launch (~0.5 ms here) for
+    /// messages that are English either way.
+    /// </summary>
+    private static List<string> EnvironmentList() => ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"];
 
     /// <summary>Host PID of the first child of a process (stage two's init is the child of unshare).</summary>
     public static int? ChildOf(int pid)
@@ -378,6 +391,9 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
 
         public bool Ready;
         public bool Eof;
+
+        /// <summary>PID 1 has exited (its pidfd polled readable), and everything it wrote before has been read.</summary>
+        public bool InitExited;
         public bool Exited;
         public bool Lingering;
         public int LingerCount;
@@ -390,13 +406,27 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             while (!Ready && !Eof && !Exited) Pump(-1);
         }
 
-        /// <summary>Waits up to <paramref name="timeoutMs"/> (-1: forever) for status, handles what arrived; false on a timeout.</summary>
-        public bool Pump(int timeoutMs)
+        /// <summary>
+        /// Waits up to <paramref name="timeoutMs"/> (-1: forever) for status, handles what arrived; false on a timeout.
+        /// With a pidfd of PID 1 (<paramref name="initExit"/>), its exit ends the wait too: what PID 1 wrote before
+        /// it exited is in the pipe by then and is read, then <see cref="InitExited"/> is set.
+        /// </summary>
+        public bool Pump(int timeoutMs, int initExit = -1)
         {
-            PollFd pfd = new() { Fd = fd, Events = Libc.POLLIN };
-            int r = Libc.poll(&pfd, 1, timeoutMs);
+            PollFd* pfd = stackalloc PollFd[2];
+            pfd[0] = new PollFd { Fd = fd, Events = Libc.POLLIN };
+            pfd[1] = new PollFd { Fd = initExit, Events = Libc.POLLIN };
+            int r = Libc.poll(pfd, initExit >= 0 ? 2u : 1u, timeoutMs);
             if (r == 0) return false;
             if (r < 0) return true; // EINTR (a forwarded signal): the caller loops
+            if ((pfd[0].Revents & (Libc.POLLIN | Libc.POLLHUP | Libc.POLLERR)) == 0)
+            {
+                // Only the pidfd: PID 1 has exited. Drain its last lines (unshare still holds the pipe open, so
+                // stop at the first poll that finds nothing rather than waiting for EOF).
+                while (!Eof && Pump(0)) { }
+                InitExited = true;
+                return true;
+            }
             int n;
             fixed (byte* p = _buf)
             {
