@@ -15,6 +15,9 @@ namespace DevShell.Tui;
 /// (it holds one lock around every call), so an implementation need not be thread-safe, only callable from any thread.
 /// <see cref="OpenShell"/> and <see cref="AttachShell"/> are called on the main thread after the TUI has left the
 /// terminal (Terminal.Gui shut down, termios restored) and the TUI comes back when they return.
+/// Cost: the refresh calls run every second for as long as the TUI is up, so an implementation should make an idle call
+/// cheap — e.g. hand back the same list instance while nothing changed (the TUI then skips rebuilding that pane; see
+/// <see cref="FileChangeWatch"/> and <see cref="ChangeGatedValue{T}"/>) and return no events without a query.
 /// </remarks>
 public interface ITuiBackend
 {

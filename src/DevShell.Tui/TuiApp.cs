@@ -1,4 +1,5 @@
 using DevShell.Core.Presenters;
+using DevShell.Tui.Hosting;
 using DevShell.Tui.Views;
 using Terminal.Gui.App;
 
@@ -33,9 +34,31 @@ public static class TuiApp
 
     private static ShellRequest? RunOnce(SerializedBackend backend, TuiState state, Theme theme)
     {
-        using IApplication app = Application.Create().Init();
+        var (created, input) = QuietApplication.Create();
+        IApplication app;
+        try
+        {
+            app = created.Init();
+        }
+        catch
+        {
+            input?.Dispose(); // not handed to Terminal.Gui's input thread: restore the terminal here
+            created.Dispose();
+            throw;
+        }
+
+        using var running = app;
+        using var pacing = IdleLoop.Attach(app, input);
         using var window = new MainWindow(backend, state, theme);
-        app.Run(window);
+        try
+        {
+            app.Run(window);
+        }
+        finally
+        {
+            input?.Stop();
+        }
+
         return window.PendingShell;
     }
 

@@ -29,6 +29,9 @@ public sealed class EventLog
     /// <summary>Number of events kept.</summary>
     public int Count => _events.Count;
 
+    /// <summary>Changes every time events are added (the pane redraws its lines only then, or when a highlight ends).</summary>
+    public long Version { get; private set; }
+
     /// <summary>
     /// Adds events that arrived at <paramref name="arrivedAt"/>; events already seen (same id) are ignored.
     /// Pass <see cref="DateTimeOffset.MinValue"/> for history (events from before the viewer started), which is never fresh.
@@ -46,6 +49,7 @@ public sealed class EventLog
             }
 
             _events.AddFirst(new LoggedEvent(e, arrivedAt));
+            Version++;
             LastId = Math.Max(LastId, e.Id);
             if (e.IsViolation)
             {

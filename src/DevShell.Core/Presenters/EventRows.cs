@@ -37,6 +37,22 @@ public static class EventRows
         return log.NewestFirst.Select(e => Row(e, now, localOffset)).ToList();
     }
 
+    /// <summary>
+    /// What <see cref="Build"/> and <see cref="Title"/> depend on besides the log's content: equal keys mean equal lines
+    /// and title, so the pane rebuilds them only when the key changes (new events, a highlight starting or ending,
+    /// a new local day that changes how times are written) instead of on every refresh.
+    /// </summary>
+    public static RenderKey KeyFor(EventLog log, DateTimeOffset now, TimeSpan localOffset)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var fresh = log.FreshViolations(now, HighlightFor);
+        var freshIds = fresh.Count == 0 ? "" : string.Join(",", fresh.Select(e => e.Id));
+        return new RenderKey(log.Version, now.ToOffset(localOffset).Date, freshIds);
+    }
+
+    /// <summary>See <see cref="KeyFor"/>.</summary>
+    public readonly record struct RenderKey(long LogVersion, DateTime LocalDay, string FreshIds);
+
     /// <summary>The line for one logged event.</summary>
     public static EventRow Row(LoggedEvent logged, DateTimeOffset now, TimeSpan localOffset)
     {

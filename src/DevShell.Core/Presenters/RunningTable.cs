@@ -64,6 +64,34 @@ public sealed record RunningRow(
 public static class RunningTable
 {
     /// <summary>
+    /// True when <paramref name="a"/> and <paramref name="b"/> would be drawn alike: same layout, hidden columns and rows
+    /// (ids, cell texts, load levels, highlight). The pane then leaves the table as it is instead of redrawing it —
+    /// with idle envs older than an hour (uptime shown in minutes) most refreshes change nothing.
+    /// </summary>
+    public static bool SameAs(RunningTableModel a, RunningTableModel b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Layout.SparkWidth != b.Layout.SparkWidth || a.Layout.SessionWidth != b.Layout.SessionWidth || a.Layout.ProfileWidth != b.Layout.ProfileWidth
+            || !a.Layout.Columns.SequenceEqual(b.Layout.Columns) || !a.Hidden.SequenceEqual(b.Hidden) || a.Rows.Count != b.Rows.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Rows.Count; i++)
+        {
+            RunningRow x = a.Rows[i], y = b.Rows[i];
+            if (x.SessionId != y.SessionId || x.Profile != y.Profile || x.HasFreshViolation != y.HasFreshViolation
+                || !x.CpuLoad.Equals(y.CpuLoad) || !x.MemoryLoad.Equals(y.MemoryLoad) || !x.Cells.SequenceEqual(y.Cells, StringComparer.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// The layout for a table <paramref name="width"/> cells wide: every column always (the table scrolls sideways
     /// when it must), with sparklines and names shortened on narrow terminals so that 80 columns show everything
     /// up to the memory column and wide terminals get longer charts.

@@ -15,6 +15,7 @@ internal sealed class EventsPane : FrameView
 {
     private readonly Theme _theme;
     private IReadOnlyList<EventRow> _rows = [];
+    private EventRows.RenderKey? _key;
 
     public EventsPane(Theme theme)
     {
@@ -52,12 +53,25 @@ internal sealed class EventsPane : FrameView
 
     public ListView List { get; }
 
-    /// <summary>Redraws the lines from the log.</summary>
+    /// <summary>Redraws the lines from the log, when they can have changed (see <see cref="EventRows.KeyFor"/>).</summary>
     public void Update(EventLog log, DateTimeOffset now)
     {
-        var rows = EventRows.Build(log, now, TimeZoneInfo.Local.GetUtcOffset(now));
+        var offset = TimeZoneInfo.Local.GetUtcOffset(now);
+        var key = EventRows.KeyFor(log, now, offset);
+        if (key == _key)
+        {
+            return;
+        }
+
+        _key = key;
+        var rows = EventRows.Build(log, now, offset);
         var changed = rows.Count != _rows.Count || rows.Where((r, i) => r != _rows[i]).Any();
-        Title = EventRows.Title(log, now);
+        var title = EventRows.Title(log, now);
+        if (Title != title)
+        {
+            Title = title;
+        }
+
         if (!changed)
         {
             return;

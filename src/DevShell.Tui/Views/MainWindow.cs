@@ -23,6 +23,7 @@ internal sealed class MainWindow : Runnable
     private RefreshLoop? _loop;
     private IApplication? _keyboardApp;
     private int _busyActions;
+    private (IReadOnlyList<Profile> Profiles, string Group, string Counts, string Key)? _headingKey;
 
     public MainWindow(ITuiBackend backend, TuiState state, Theme theme)
     {
@@ -174,8 +175,15 @@ internal sealed class MainWindow : Runnable
         if (Profiles.SelectedItem is { IsHeading: true } heading)
         {
             var counts = _state.RunningCounts();
-            var key = heading.Group + "|" + ProfileList.Fingerprint(_state.Profiles.Where(p => ProfileList.GroupOf(p) == heading.Group))
-                + "|" + string.Join(",", counts.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+            var countsText = string.Join(",", counts.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+            if (_headingKey is not { } cached || !ReferenceEquals(cached.Profiles, _state.Profiles) || cached.Group != heading.Group || cached.Counts != countsText)
+            {
+                // Fingerprinting serializes the group's profiles: only when the list, the group or the counts changed.
+                var fingerprint = ProfileList.Fingerprint(_state.Profiles.Where(p => ProfileList.GroupOf(p) == heading.Group));
+                _headingKey = cached = (_state.Profiles, heading.Group, countsText, heading.Group + "|" + fingerprint + "|" + countsText);
+            }
+
+            var key = cached.Key;
             Details.ShowGroup("Details: " + TuiFormat.Clean(heading.Group), key, width => ProfileDetails.GroupSummary(heading.Group, _state.Profiles, counts, width));
             return;
         }

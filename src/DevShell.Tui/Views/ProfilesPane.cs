@@ -90,10 +90,16 @@ internal sealed class ProfilesPane : FrameView
     /// <summary>Takes a new list of profiles; does nothing when it equals the current one.</summary>
     public void SetProfiles(IReadOnlyList<Profile> profiles, IReadOnlyDictionary<string, int> runningCounts)
     {
-        var fingerprint = ProfileList.Fingerprint(profiles);
         var runningChanged = !SameCounts(runningCounts, _running);
+        if (ReferenceEquals(profiles, _profiles) && !runningChanged)
+        {
+            return; // the backend handed back the list it gave last time: nothing changed
+        }
+
+        var fingerprint = ProfileList.Fingerprint(profiles);
         if (fingerprint == _fingerprint && !runningChanged)
         {
+            _profiles = profiles;
             return;
         }
 

@@ -14,6 +14,7 @@ internal sealed class RunningPane : FrameView
     private readonly Theme _theme;
     private IReadOnlyList<RunningRow> _rows = [];
     private RunningLayout _layout = RunningTable.LayoutFor(80);
+    private RunningTableModel? _model;
     private string? _selectedId;
     private bool _updating;
 
@@ -70,12 +71,17 @@ internal sealed class RunningPane : FrameView
     public void Update(IReadOnlyList<TuiSession> sessions, UsageHistory history, DateTimeOffset now, IReadOnlySet<string> freshViolations)
     {
         var width = Math.Max(40, Viewport.Width);
+        var model = RunningTable.Build(sessions, history, width, now, Environment.ProcessorCount, freshViolations);
+        if (_model is not null && RunningTable.SameAs(_model, model))
+        {
+            return; // nothing on screen would change: no redraw
+        }
+
+        _model = model;
         _updating = true;
-        RunningTableModel model;
         try
         {
             var rowOffset = Table.RowOffset;
-            model = RunningTable.Build(sessions, history, width, now, Environment.ProcessorCount, freshViolations);
             _layout = model.Layout;
             _rows = model.Rows;
             Table.Table = new RowsTableSource(_layout.Headers, _rows.Select(r => r.Cells).ToList());
