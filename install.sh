@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs DevShell on a Debian/Ubuntu machine that has the .NET 10 SDK:
 #   1. the Debian packages it uses (iproute2, nftables, util-linux, tmux, clang + zlib1g-dev for NativeAOT),
-#   2. a Release publish of the CLI and its NativeAOT second stage into /usr/local/lib/devshell,
+#   2. a Release publish of the CLI, the TUI and the NativeAOT second stage into /usr/local/lib/devshell,
 #   3. /usr/local/bin/devshell, a symlink to it.
 # Idempotent: run it again to update. DevShell is never setuid or setcap (DOTNET_* variables would make that a root
 # escalation): privileged work happens only when you run it as root, e.g. `sudo devshell`.
@@ -23,11 +23,10 @@ if [ "$(git rev-parse --is-shallow-repository 2>/dev/null)" = "true" ]; then
   export NBGV_GitEngine=Disabled
 fi
 
-echo "==> publishing devshell (Release) and its NativeAOT second stage to $libdir"
+echo "==> publishing devshell, devshell-tui and the NativeAOT second stage (Release) to $libdir"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-dotnet publish src/DevShell -c Release -o "$stage" --nologo -v quiet
-dotnet publish src/DevShell.Stage2 -c Release -r linux-x64 -o "$stage" --nologo -v quiet
+./scripts/publish.sh "$stage"
 rm -f "$stage"/*.dbg "$stage"/*.pdb
 mkdir -p "$libdir"
 # Replace the old install as a whole so no stale file survives an update.
@@ -35,7 +34,7 @@ rm -rf "$libdir.new"
 cp -a "$stage" "$libdir.new"
 rm -rf "$libdir"
 mv "$libdir.new" "$libdir"
-chmod 755 "$libdir" "$libdir/devshell" "$libdir/devshell-stage2"
+chmod 755 "$libdir" "$libdir/devshell" "$libdir/devshell-tui" "$libdir/devshell-stage2"
 
 echo "==> linking $prefix/bin/devshell"
 ln -sfn "$libdir/devshell" "$prefix/bin/devshell"

@@ -419,9 +419,8 @@ for t in hyperfine bwrap podman runc iperf3 busybox tmux python3 nft ip unshare;
   command -v "$t" >/dev/null || { echo "bench: $t is missing (run without --no-install)" >&2; exit 1; }
 done
 if [ "$BUILD" = 1 ]; then
-  log "publishing devshell and its NativeAOT second stage into artifacts/bin"
-  if ! { dotnet publish src/DevShell -c Release -o artifacts/bin --nologo -v quiet &&
-         dotnet publish src/DevShell.Stage2 -c Release -r linux-x64 -o artifacts/bin --nologo -v quiet; } >"$RES/publish.log" 2>&1; then
+  log "publishing devshell, devshell-tui and the NativeAOT second stage into artifacts/bin"
+  if ! ./scripts/publish.sh artifacts/bin >"$RES/publish.log" 2>&1; then
     cat "$RES/publish.log" >&2; echo "bench: the build failed" >&2; exit 1
   fi
 fi

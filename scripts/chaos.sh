@@ -17,7 +17,7 @@ CYCLES=${1:-1000}
 case "$CYCLES" in ''|*[!0-9]*) echo "chaos: CYCLES must be a number" >&2; exit 2 ;; esac
 [ "$(id -u)" -eq 0 ] || { echo "chaos: run it as root" >&2; exit 2; }
 [ -x "$REPO/artifacts/bin/devshell" ] && [ -x "$REPO/artifacts/bin/devshell-stage2" ] ||
-  { echo "chaos: build first: dotnet publish src/DevShell -c Release -o artifacts/bin && dotnet publish src/DevShell.Stage2 -c Release -r linux-x64 -o artifacts/bin" >&2; exit 2; }
+  { echo "chaos: build first: scripts/publish.sh artifacts/bin" >&2; exit 2; }
 
 W=/var/tmp/dschaos.$$
 mkdir -p "$W"

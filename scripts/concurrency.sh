@@ -21,7 +21,7 @@ LAUNCHERS=${3:-8}
 for v in "$DURATION" "$WRITERS" "$LAUNCHERS"; do case "$v" in ''|*[!0-9]*) echo "concurrency: arguments are numbers: SECONDS WRITERS LAUNCHERS" >&2; exit 2 ;; esac; done
 [ "$(id -u)" -eq 0 ] || { echo "concurrency: run it as root" >&2; exit 2; }
 [ -x "$REPO/artifacts/bin/devshell" ] && [ -x "$REPO/artifacts/bin/devshell-stage2" ] ||
-  { echo "concurrency: build first: dotnet publish src/DevShell -c Release -o artifacts/bin && dotnet publish src/DevShell.Stage2 -c Release -r linux-x64 -o artifacts/bin" >&2; exit 2; }
+  { echo "concurrency: build first: scripts/publish.sh artifacts/bin" >&2; exit 2; }
 
 W=/var/tmp/dsconc.$$
 mkdir -p "$W/log"

@@ -18,9 +18,8 @@ if [ "$(git rev-parse --is-shallow-repository 2>/dev/null)" = "true" ]; then
   export NBGV_GitEngine=Disabled
 fi
 
-echo "== building devshell and its NativeAOT second stage into $art/bin"
-if ! dotnet publish src/DevShell -c Release -o "$art/bin" --nologo -v quiet >"$results/publish.log" 2>&1 ||
-   ! dotnet publish src/DevShell.Stage2 -c Release -r linux-x64 -o "$art/bin" --nologo -v quiet >>"$results/publish.log" 2>&1; then
+echo "== building devshell, devshell-tui and the NativeAOT second stage into $art/bin"
+if ! ./scripts/publish.sh "$art/bin" >"$results/publish.log" 2>&1; then
   cat "$results/publish.log"
   echo "0 passed, 1 failed"
   exit 1

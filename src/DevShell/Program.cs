@@ -1,4 +1,5 @@
 using DevShell.Commands;
+using DevShell.Linux.Interop;
 
 namespace DevShell;
 
@@ -10,7 +11,7 @@ internal static class Program
     private static int Main(string[] args)
     {
         SinceMain.Restart();
-        if (args.Length == 0) return TuiEntry.Start();
+        if (args.Length == 0) return StartTui();
         var parse = Cli.Build().Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -20,5 +21,29 @@ internal static class Program
             return ExitCodes.BadInput;
         }
         return parse.Invoke();
+    }
+
+    /// <summary>
+    /// Bare `devshell`: on a terminal, becomes `devshell-tui` (installed next to this binary, or $DEVSHELL_TUI) by
+    /// execve, so the TUI keeps this process's pid, terminal and environment; without a terminal, prints the help.
+    /// </summary>
+    private static int StartTui()
+    {
+        if (Console.IsInputRedirected || Console.IsOutputRedirected)
+        {
+            return Cli.Build().Parse(["--help"]).Invoke();
+        }
+        string tui = Environment.GetEnvironmentVariable("DEVSHELL_TUI") is { Length: > 0 } t ? t
+            : Path.Combine(AppContext.BaseDirectory, "devshell-tui");
+        if (!File.Exists(tui))
+        {
+            Console.Error.WriteLine($"devshell: the TUI is not installed: {tui} is missing (reinstall with ./install.sh; the commands work without it, see `devshell --help`)");
+            return ExitCodes.HostUnsupported;
+        }
+        return Cli.Guard(() =>
+        {
+            Host.Exec(tui, ["devshell-tui"]);
+            return ExitCodes.Error; // not reached: Exec returns only by throwing
+        });
     }
 }

@@ -15,4 +15,11 @@ public static class Host
             Check.Ok(Libc.chown(p, (uint)uid, (uint)gid), "chown", $"giving {path} to uid {uid}");
         }
     }
+
+    /// <summary>Replaces this process with <paramref name="path"/> (same environment); throws if it cannot.</summary>
+    public static void Exec(string path, IReadOnlyList<string> argv)
+    {
+        int errno = Sys.Execve(path, argv);
+        throw new SyscallException("execve", errno, $"starting {path}");
+    }
 }
