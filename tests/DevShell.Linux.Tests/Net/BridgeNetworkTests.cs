@@ -11,20 +11,17 @@ namespace DevShell.Linux.Tests.Net;
 [Collection(NetworkTestGroup.Name)]
 public sealed class BridgeNetworkTests(ITestOutputHelper output)
 {
-    private bool Ready() =>
-        Requires.Root(output) && Requires.Command("nft", output, "apt-get install nftables")
-        && Requires.Command("python3", output) && Requires.Command("nsenter", output, "apt-get install util-linux");
+    private bool Ready() => NetLab.Ready(output);
 
     [Fact]
     public void Two_envs_talk_TCP_over_the_bridge()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         LabEnv a = lab.AddEnv(2);
         LabEnv b = lab.AddEnv(3);
         lab.StartServer(b, b.Ip, 8080);
@@ -40,13 +37,12 @@ public sealed class BridgeNetworkTests(ITestOutputHelper output)
     [Fact]
     public void Env_sees_only_lo_and_eth0_with_its_address_and_default_route()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         LabEnv a = lab.AddEnv(7);
 
         using var inside = Netlink.OpenInNetns(a.NetnsPath);
@@ -82,13 +78,12 @@ public sealed class BridgeNetworkTests(ITestOutputHelper output)
     [Fact]
     public void Env_links_get_the_uplink_MTU_the_BIG_TCP_size_and_a_MAC_made_from_the_address()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         LabEnv a = lab.AddEnv(5);
         int mtu = BridgeNetwork.UplinkMtu();
 
@@ -111,13 +106,12 @@ public sealed class BridgeNetworkTests(ITestOutputHelper output)
     [Fact]
     public void The_bridge_keeps_its_MAC_when_the_env_with_the_lowest_MAC_leaves()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         LabEnv a = lab.AddEnv(2);
         LabEnv b = lab.AddEnv(3);
         using var netlink = Netlink.Open();
@@ -138,13 +132,17 @@ public sealed class BridgeNetworkTests(ITestOutputHelper output)
     [Fact]
     public void TCP_between_envs_sends_packets_larger_than_64_KiB_through_the_bridge()
     {
-        if (!Ready() || !Requires.Feature(KernelAtLeast(6, 3), "BIG TCP for IPv4 needs Linux 6.3+", output))
+        if (!Requires.Feature(KernelAtLeast(6, 3), "BIG TCP for IPv4 needs Linux 6.3+", output))
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
+        {
+            return;
+        }
+
         LabEnv a = lab.AddEnv(2);
         LabEnv b = lab.AddEnv(3);
         LinkStats before = BridgeNetwork.TryReadStats(a.Id)!.Value;
@@ -286,13 +284,12 @@ public sealed class BridgeNetworkTests(ITestOutputHelper output)
     [Fact]
     public void Attach_that_fails_midway_leaves_no_veth()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         string id = "t" + NetTestNames.Hex();
         string path = lab.Netns.Create(id);
         lab.Netns.Create(id + "x");
@@ -326,13 +323,12 @@ public sealed class BridgeNetworkTests(ITestOutputHelper output)
     [Fact]
     public void Detach_removes_the_veth_and_its_peer_and_a_second_detach_is_false()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         LabEnv a = lab.AddEnv(4);
         Assert.Contains(a.Id, BridgeNetwork.ListAttachedSessions());
 
@@ -365,13 +361,12 @@ public sealed class BridgeNetworkTests(ITestOutputHelper output)
     [Fact]
     public void Full_attach_takes_a_few_milliseconds()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         var netns = new List<double>();
         var attach = new List<double>();
         var veth = new List<double>();

@@ -11,20 +11,15 @@ namespace DevShell.Linux.Tests.Net;
 [Collection(NetworkTestGroup.Name)]
 public sealed class FirewallTests(ITestOutputHelper output)
 {
-    private bool Ready() =>
-        Requires.Root(output) && Requires.Command("nft", output, "apt-get install nftables")
-        && Requires.Command("python3", output) && Requires.Command("nsenter", output, "apt-get install util-linux");
-
     [Fact]
     public void Egress_none_env_reaches_neither_a_peer_nor_the_gateway_and_its_drop_counter_rises()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         LabEnv closed = lab.AddEnv(2, s => s with { Egress = EgressPolicy.None });
         LabEnv peer = lab.AddEnv(3);
         lab.StartServer(peer, peer.Ip, 8080);
@@ -45,13 +40,12 @@ public sealed class FirewallTests(ITestOutputHelper output)
     [Fact]
     public void Egress_none_env_still_answers_connections_made_to_it()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         LabEnv closed = lab.AddEnv(2, s => s with { Egress = EgressPolicy.None });
         LabEnv peer = lab.AddEnv(3);
         lab.StartServer(closed, closed.Ip, 9000);
@@ -63,13 +57,12 @@ public sealed class FirewallTests(ITestOutputHelper output)
     [Fact]
     public void Allow_list_reaches_only_the_allowed_port()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         LabEnv server = lab.AddEnv(3);
         LabEnv client = lab.AddEnv(2, s => s with
         {
@@ -87,13 +80,12 @@ public sealed class FirewallTests(ITestOutputHelper output)
     [Fact]
     public void Allow_list_peer_names_resolve_through_running_envs()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         LabEnv db = lab.AddEnv(3);
         LabEnv other = lab.AddEnv(4);
         LabEnv client = lab.AddEnv(2, s => s with
@@ -113,13 +105,12 @@ public sealed class FirewallTests(ITestOutputHelper output)
     [Fact]
     public void Isolated_env_cannot_open_connections_to_peers_but_shared_ones_can()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         LabEnv isolated = lab.AddEnv(2, s => s with { Peers = PeerPolicy.Isolated });
         LabEnv shared = lab.AddEnv(3);
         lab.StartServer(isolated, isolated.Ip, 7000);
@@ -134,13 +125,12 @@ public sealed class FirewallTests(ITestOutputHelper output)
     [Fact]
     public void Egress_to_other_networks_is_masqueraded_to_the_host_address()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         OutsideNet outside = lab.AddOutside();
         LabEnv env = lab.AddEnv(2);
         lab.StartServer(outside.NetnsPath, outside.Ip, echoPeer: true, 8443);
@@ -152,13 +142,12 @@ public sealed class FirewallTests(ITestOutputHelper output)
     [Fact]
     public void Allow_list_cidr_reaches_the_outside_and_none_does_not()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         OutsideNet outside = lab.AddOutside();
         LabEnv allowed = lab.AddEnv(2, s => s with
         {
@@ -176,13 +165,12 @@ public sealed class FirewallTests(ITestOutputHelper output)
     [Fact]
     public void Outside_hosts_cannot_open_connections_into_envs()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         OutsideNet outside = lab.AddOutside();
         lab.RouteOutsideToEnvs(outside);
         LabEnv env = lab.AddEnv(2);
@@ -197,13 +185,12 @@ public sealed class FirewallTests(ITestOutputHelper output)
     [Fact]
     public void Published_port_answers_on_host_loopback()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         int hostPort = 20000 + Random.Shared.Next(20000);
         LabEnv web = lab.AddEnv(5, s => s with { Ports = [new PortMapping(hostPort, 3000, Protocol.Tcp)] });
         lab.StartServer(web, web.Ip, 3000);
@@ -214,13 +201,12 @@ public sealed class FirewallTests(ITestOutputHelper output)
     [Fact]
     public void Removing_an_env_removes_all_of_its_elements_and_leaves_the_others()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         int port = 20000 + Random.Shared.Next(20000);
         LabEnv a = lab.AddEnv(2, s => s with { Egress = EgressPolicy.None, Ports = [new PortMapping(port, 80, Protocol.Tcp)] });
         LabEnv b = lab.AddEnv(3, s => s with { Ports = [new PortMapping(port + 1, 80, Protocol.Udp)] });
@@ -247,13 +233,12 @@ public sealed class FirewallTests(ITestOutputHelper output)
     [Fact]
     public void Counters_read_over_netlink_match_nft_and_a_missing_table_reads_empty()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         LabEnv closed = lab.AddEnv(2, s => s with { Egress = EgressPolicy.None });
         LabEnv peer = lab.AddEnv(3);
         lab.StartServer(peer, peer.Ip, 8080);
@@ -270,13 +255,12 @@ public sealed class FirewallTests(ITestOutputHelper output)
     [Fact]
     public void Traffic_from_an_unregistered_address_on_the_bridge_is_dropped()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         LabEnv a = lab.AddEnv(2);
         LabEnv b = lab.AddEnv(3);
         lab.StartServer(b, b.Ip, 8080);
@@ -289,13 +273,12 @@ public sealed class FirewallTests(ITestOutputHelper output)
     [Fact]
     public void Per_env_batch_and_counter_read_cost_a_few_milliseconds()
     {
-        if (!Ready())
+        using NetLab? lab = NetLab.Start(output);
+        if (lab is null)
         {
             return;
         }
 
-        using var lab = new NetLab(output);
-        lab.Up();
         var add = new List<double>();
         var remove = new List<double>();
         var read = new List<double>();

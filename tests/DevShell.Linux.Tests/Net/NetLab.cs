@@ -5,6 +5,7 @@ using System.Text;
 using DevShell.Core.Networking;
 using DevShell.Linux.Net;
 using DevShell.Linux.Net.Nft;
+using DevShell.Linux.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -74,6 +75,35 @@ internal sealed class NetLab : IDisposable
     public uint Gateway => Subnet.Gateway;
 
     public IReadOnlyList<LabEnv> Envs => _envs;
+
+    /// <summary>
+    /// What a lab with servers needs: root, nft, python3 (the servers) and nsenter (commands inside an env). False,
+    /// after printing why (a failure under CI=true), when something is missing.
+    /// </summary>
+    public static bool Ready(ITestOutputHelper output) =>
+        Requires.Root(output) && Requires.Command("nft", output, "apt-get install nftables")
+        && Requires.Command("python3", output) && Requires.Command("nsenter", output, "apt-get install util-linux");
+
+    /// <summary>A lab with its bridge and table up, or null when the host lacks what it needs (see <see cref="Ready"/>).</summary>
+    public static NetLab? Start(ITestOutputHelper output)
+    {
+        if (!Ready(output))
+        {
+            return null;
+        }
+
+        var lab = new NetLab(output);
+        try
+        {
+            lab.Up();
+            return lab;
+        }
+        catch
+        {
+            lab.Dispose();
+            throw;
+        }
+    }
 
     public BridgeStatus Up()
     {

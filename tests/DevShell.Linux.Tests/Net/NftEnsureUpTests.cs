@@ -20,25 +20,18 @@ public sealed class NftEnsureUpTests(ITestOutputHelper output)
             return;
         }
 
-        var config = new NftTableConfig(NetTestNames.NftTable(), NetTestNames.Bridge(), Ipv4Cidr.Parse(NetTestNames.Subnet24()));
-        var firewall = new NftFirewall(config);
-        try
-        {
-            Assert.True(firewall.EnsureUp()); // no table yet
-            firewall.AddEnv(new EnvFirewallSpec("e1", config.Subnet.Network + 2));
+        using var table = new TestTable(up: false);
+        var (config, firewall) = (table.Config, table.Firewall);
+        Assert.True(firewall.EnsureUp()); // no table yet
+        firewall.AddEnv(new EnvFirewallSpec("e1", config.Subnet.Network + 2));
 
-            var sw = Stopwatch.StartNew();
-            Assert.False(firewall.EnsureUp());
-            output.WriteLine($"EnsureUp with the marker present: {sw.Elapsed.TotalMilliseconds:F2} ms");
+        var sw = Stopwatch.StartNew();
+        Assert.False(firewall.EnsureUp());
+        output.WriteLine($"EnsureUp with the marker present: {sw.Elapsed.TotalMilliseconds:F2} ms");
 
-            Assert.Contains(NftRuleset.MarkerChain(config), firewall.ListChainNames());
-            Assert.Contains("forward", firewall.ListChainNames());
-            Assert.Single(firewall.ListEnvElements(), e => e.SessionId == "e1");
-        }
-        finally
-        {
-            firewall.Down();
-        }
+        Assert.Contains(NftRuleset.MarkerChain(config), firewall.ListChainNames());
+        Assert.Contains("forward", firewall.ListChainNames());
+        Assert.Single(firewall.ListEnvElements(), e => e.SessionId == "e1");
     }
 
     [Fact]
@@ -49,28 +42,22 @@ public sealed class NftEnsureUpTests(ITestOutputHelper output)
             return;
         }
 
-        var config = new NftTableConfig(NetTestNames.NftTable(), NetTestNames.Bridge(), Ipv4Cidr.Parse(NetTestNames.Subnet24()));
+        using var table = new TestTable(up: false);
+        var config = table.Config;
         var old = config with { Subnet = Ipv4Cidr.Parse("10.250.0.0/24") };
-        try
-        {
-            new NftFirewall(old).Up();
-            new NftFirewall(old).AddEnv(new EnvFirewallSpec("e1", old.Subnet.Network + 2));
-            var firewall = new NftFirewall(config);
+        new NftFirewall(old).Up();
+        new NftFirewall(old).AddEnv(new EnvFirewallSpec("e1", old.Subnet.Network + 2));
+        var firewall = table.Firewall;
 
-            Assert.True(firewall.EnsureUp());
+        Assert.True(firewall.EnsureUp());
 
-            IReadOnlyList<string> chains = firewall.ListChainNames();
-            Assert.Contains(NftRuleset.MarkerChain(config), chains);
-            Assert.DoesNotContain(NftRuleset.MarkerChain(old), chains);
-            Assert.Single(firewall.ListEnvElements(), e => e.SessionId == "e1");
-            string rules = new NftRunner().Run(["list", "chain", "inet", config.TableName, "nat-postrouting"], null, "listing");
-            Assert.Contains($"ip saddr {config.Subnet}", rules, StringComparison.Ordinal);
-            Assert.DoesNotContain("10.250.0.0/24", rules, StringComparison.Ordinal);
-            Assert.False(firewall.EnsureUp());
-        }
-        finally
-        {
-            new NftFirewall(config).Down();
-        }
+        IReadOnlyList<string> chains = firewall.ListChainNames();
+        Assert.Contains(NftRuleset.MarkerChain(config), chains);
+        Assert.DoesNotContain(NftRuleset.MarkerChain(old), chains);
+        Assert.Single(firewall.ListEnvElements(), e => e.SessionId == "e1");
+        string rules = new NftRunner().Run(["list", "chain", "inet", config.TableName, "nat-postrouting"], null, "listing");
+        Assert.Contains($"ip saddr {config.Subnet}", rules, StringComparison.Ordinal);
+        Assert.DoesNotContain("10.250.0.0/24", rules, StringComparison.Ordinal);
+        Assert.False(firewall.EnsureUp());
     }
 }

@@ -46,48 +46,37 @@ public sealed class NftNetlinkBatchTests(ITestOutputHelper output)
             return;
         }
 
-        string bridge = NetTestNames.Bridge();
-        var subnet = Ipv4Cidr.Parse(NetTestNames.Subnet24());
-        var viaNetlink = new NftFirewall(new NftTableConfig(NetTestNames.NftTable(), bridge, subnet), envPath: NftEnvPath.Netlink);
-        var viaText = new NftFirewall(new NftTableConfig(NetTestNames.NftTable(), bridge, subnet), envPath: NftEnvPath.Text);
-        try
+        using var netlinkTable = new TestTable(NftEnvPath.Netlink);
+        using var textTable = new TestTable(NftEnvPath.Text, netlinkTable.Config.BridgeName, netlinkTable.Subnet);
+        var (viaNetlink, viaText, subnet) = (netlinkTable.Firewall, textTable.Firewall, netlinkTable.Subnet);
+        string empty = List(viaNetlink);
+        foreach (EnvFirewallSpec spec in Specs(subnet))
         {
-            viaNetlink.Up();
-            viaText.Up();
-            string empty = List(viaNetlink);
-            foreach (EnvFirewallSpec spec in Specs(subnet))
-            {
-                viaNetlink.AddEnv(spec);
-                viaText.AddEnv(spec);
-            }
-
-            string netlink = List(viaNetlink), text = List(viaText);
-            output.WriteLine(netlink);
-            Assert.Equal(text, netlink);
-            Assert.Contains("ip daddr 10.16.0.0/12 accept", netlink, StringComparison.Ordinal);
-            Assert.Contains("udp . 31001 comment \"a2\" : " + Ipv4.Format(subnet.Network + 3) + " . 53", netlink, StringComparison.Ordinal);
-            Assert.Equal(
-                viaText.ListEnvElements().Select(e => (e.SessionId, e.Address, e.HasChain, e.HasCounter, e.Published.Count)),
-                viaNetlink.ListEnvElements().Select(e => (e.SessionId, e.Address, e.HasChain, e.HasCounter, e.Published.Count)));
-
-            // Replace (a changed allow list) and remove, then only the base objects are left.
-            var a4 = Specs(subnet).Single(s => s.SessionId == "a4");
-            viaNetlink.ReplaceEnv(a4, a4 with { Allow = [Rule("10.9.0.0/16:8443")] });
-            viaText.ReplaceEnv(a4, a4 with { Allow = [Rule("10.9.0.0/16:8443")] });
-            Assert.Equal(List(viaText), List(viaNetlink));
-            foreach (EnvFirewallSpec spec in Specs(subnet))
-            {
-                viaNetlink.RemoveEnv(spec);
-                viaNetlink.RemoveEnv(spec); // twice: the batch works whether or not the objects are there
-            }
-
-            Assert.Equal(empty, List(viaNetlink));
+            viaNetlink.AddEnv(spec);
+            viaText.AddEnv(spec);
         }
-        finally
+
+        string netlink = List(viaNetlink), text = List(viaText);
+        output.WriteLine(netlink);
+        Assert.Equal(text, netlink);
+        Assert.Contains("ip daddr 10.16.0.0/12 accept", netlink, StringComparison.Ordinal);
+        Assert.Contains("udp . 31001 comment \"a2\" : " + Ipv4.Format(subnet.Network + 3) + " . 53", netlink, StringComparison.Ordinal);
+        Assert.Equal(
+            viaText.ListEnvElements().Select(e => (e.SessionId, e.Address, e.HasChain, e.HasCounter, e.Published.Count)),
+            viaNetlink.ListEnvElements().Select(e => (e.SessionId, e.Address, e.HasChain, e.HasCounter, e.Published.Count)));
+
+        // Replace (a changed allow list) and remove, then only the base objects are left.
+        var a4 = Specs(subnet).Single(s => s.SessionId == "a4");
+        viaNetlink.ReplaceEnv(a4, a4 with { Allow = [Rule("10.9.0.0/16:8443")] });
+        viaText.ReplaceEnv(a4, a4 with { Allow = [Rule("10.9.0.0/16:8443")] });
+        Assert.Equal(List(viaText), List(viaNetlink));
+        foreach (EnvFirewallSpec spec in Specs(subnet))
         {
-            viaNetlink.Down();
-            viaText.Down();
+            viaNetlink.RemoveEnv(spec);
+            viaNetlink.RemoveEnv(spec); // twice: the batch works whether or not the objects are there
         }
+
+        Assert.Equal(empty, List(viaNetlink));
     }
 
     [Fact]
@@ -98,30 +87,22 @@ public sealed class NftNetlinkBatchTests(ITestOutputHelper output)
             return;
         }
 
-        var subnet = Ipv4Cidr.Parse(NetTestNames.Subnet24());
-        var firewall = new NftFirewall(new NftTableConfig(NetTestNames.NftTable(), NetTestNames.Bridge(), subnet), envPath: NftEnvPath.Netlink);
-        try
-        {
-            firewall.Up();
-            firewall.AddEnv(new EnvFirewallSpec("b1", subnet.Network + 2) { Ports = [new PortMapping(31003, 80, Protocol.Tcp)] });
-            string before = List(firewall);
+        using var table = new TestTable(NftEnvPath.Netlink);
+        var (firewall, subnet) = (table.Firewall, table.Subnet);
+        firewall.AddEnv(new EnvFirewallSpec("b1", subnet.Network + 2) { Ports = [new PortMapping(31003, 80, Protocol.Tcp)] });
+        string before = List(firewall);
 
-            // Host port 31003/tcp is taken by b1: the element is refused, and b2's counter and chain must not stay.
-            var e = Assert.Throws<NftException>(() =>
-                firewall.AddEnv(new EnvFirewallSpec("b2", subnet.Network + 3) { Ports = [new PortMapping(31003, 81, Protocol.Tcp)] }));
-            output.WriteLine(e.Message);
-            Assert.Contains($"add element inet {firewall.Config.TableName} published {{ tcp . 31003 comment \"b2\"", e.Message, StringComparison.Ordinal);
-            Assert.Contains("(EEXIST)", e.Message, StringComparison.Ordinal);
-            Assert.Equal(before, List(firewall));
+        // Host port 31003/tcp is taken by b1: the element is refused, and b2's counter and chain must not stay.
+        var e = Assert.Throws<NftException>(() =>
+            firewall.AddEnv(new EnvFirewallSpec("b2", subnet.Network + 3) { Ports = [new PortMapping(31003, 81, Protocol.Tcp)] }));
+        output.WriteLine(e.Message);
+        Assert.Contains($"add element inet {firewall.Config.TableName} published {{ tcp . 31003 comment \"b2\"", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(EEXIST)", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, List(firewall));
 
-            var missing = new NftFirewall(new NftTableConfig(NetTestNames.NftTable(), "x", subnet), envPath: NftEnvPath.Netlink);
-            var absent = Assert.Throws<NftException>(() => missing.AddEnv(new EnvFirewallSpec("b3", subnet.Network + 4)));
-            Assert.Contains("(ENOENT)", absent.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            firewall.Down();
-        }
+        var missing = new NftFirewall(new NftTableConfig(NetTestNames.NftTable(), "x", subnet), envPath: NftEnvPath.Netlink);
+        var absent = Assert.Throws<NftException>(() => missing.AddEnv(new EnvFirewallSpec("b3", subnet.Network + 4)));
+        Assert.Contains("(ENOENT)", absent.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -132,33 +113,25 @@ public sealed class NftNetlinkBatchTests(ITestOutputHelper output)
             return;
         }
 
-        var subnet = Ipv4Cidr.Parse(NetTestNames.Subnet24());
-        var netlink = new NftFirewall(new NftTableConfig(NetTestNames.NftTable(), NetTestNames.Bridge(), subnet), envPath: NftEnvPath.Netlink);
-        try
+        using var table = new TestTable(NftEnvPath.Netlink);
+        var (netlink, subnet) = (table.Firewall, table.Subnet);
+        var add = new List<double>();
+        var remove = new List<double>();
+        for (int i = 0; i < 30; i++)
         {
-            netlink.Up();
-            var add = new List<double>();
-            var remove = new List<double>();
-            for (int i = 0; i < 30; i++)
-            {
-                var spec = new EnvFirewallSpec($"c{i}", subnet.Network + 2 + (uint)i) { Ports = [new PortMapping(32000 + i, 80, Protocol.Tcp)] };
-                var sw = Stopwatch.StartNew();
-                netlink.AddEnv(spec);
-                add.Add(sw.Elapsed.TotalMilliseconds);
-                sw.Restart();
-                netlink.RemoveEnv(spec);
-                remove.Add(sw.Elapsed.TotalMilliseconds);
-            }
+            var spec = new EnvFirewallSpec($"c{i}", subnet.Network + 2 + (uint)i) { Ports = [new PortMapping(32000 + i, 80, Protocol.Tcp)] };
+            var sw = Stopwatch.StartNew();
+            netlink.AddEnv(spec);
+            add.Add(sw.Elapsed.TotalMilliseconds);
+            sw.Restart();
+            netlink.RemoveEnv(spec);
+            remove.Add(sw.Elapsed.TotalMilliseconds);
+        }
 
-            add.Sort();
-            remove.Sort();
-            output.WriteLine($"netlink add median {add[15]:F3} ms (max {add[^1]:F2}); remove median {remove[15]:F3} ms (max {remove[^1]:F2})");
-            Assert.True(add[15] < 5, $"add median {add[15]} ms");
-        }
-        finally
-        {
-            netlink.Down();
-        }
+        add.Sort();
+        remove.Sort();
+        output.WriteLine($"netlink add median {add[15]:F3} ms (max {add[^1]:F2}); remove median {remove[15]:F3} ms (max {remove[^1]:F2})");
+        Assert.True(add[15] < 5, $"add median {add[15]} ms");
     }
 
     /// <summary>The table's listing with its name and marker chain (a hash of the name) made neutral.</summary>

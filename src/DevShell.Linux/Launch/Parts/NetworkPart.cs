@@ -1,3 +1,4 @@
+using System.Globalization;
 using DevShell.Core.Networking;
 using DevShell.Core.Profiles;
 using DevShell.Core.Storage;
@@ -114,6 +115,7 @@ public sealed class NetworkPart : IEnvironmentPart
         var firewall = FirewallWith(Subnet);
         using (var registry = EnvRegistry.Open(_names.Registry))
         {
+            ThrowIfPortPublished(registry, entry);
             firewall.EnsureUp();
             firewall.AddEnv(entry.FirewallSpec(registry.PeerAddresses(except: env.SessionId)));
             env.Phase?.Invoke("nft");
@@ -130,9 +132,32 @@ public sealed class NetworkPart : IEnvironmentPart
         env.Phase?.Invoke("names");
     }
 
+    /// <summary>
+    /// Removes the env's network by session id. The veth deletion, which waits for the kernel's rcu_barrier (~20 ms),
+    /// starts first on its own thread and is joined before this returns; the rules, names, netns file and lease go
+    /// meanwhile, so when it returns none of them, nor the veth, remains.
+    /// </summary>
     public bool Teardown(string sessionId)
     {
         bool hasNetns = _netns.Exists(sessionId);
+        PendingDetach? veth = hasNetns ? PendingDetach.Start(sessionId) : null;
+        bool clean;
+        try
+        {
+            clean = TeardownExceptVeth(sessionId, hasNetns, veth is not null);
+        }
+        catch
+        {
+            veth?.TryWait();
+            throw;
+        }
+
+        veth?.Wait();
+        return clean;
+    }
+
+    private bool TeardownExceptVeth(string sessionId, bool hasNetns, bool vethGoing)
+    {
         bool registered = false, clean = true;
         // The unlocked read only decides whether to look: an env with a namespace always takes the lock.
         if (hasNetns || EnvRegistry.ReadSessionIds(_names.Registry).Contains(sessionId, StringComparer.Ordinal))
@@ -180,8 +205,11 @@ public sealed class NetworkPart : IEnvironmentPart
             }
         }
 
-        BridgeNetwork.Detach(sessionId);
+        if (!vethGoing) BridgeNetwork.Detach(sessionId);
         _netns.Delete(sessionId);
+        // The address may be handed out again while the old veth is still being deleted. The kernel takes the link off
+        // the bridge before its rcu_barrier (normally while the rules above were removed), and an env's MAC follows
+        // from its address, so a new env with this address is not confused with the old one.
         _store.ReleaseIp(sessionId);
         return clean;
     }
@@ -251,6 +279,24 @@ public sealed class NetworkPart : IEnvironmentPart
         if (bridge is null) return [];
         return links.Where(l => l.MasterIndex == bridge.Index && l.Name.StartsWith(BridgeNetwork.HostInterfacePrefix, StringComparison.Ordinal))
             .Select(l => l.Name[BridgeNetwork.HostInterfacePrefix.Length..]).ToList();
+    }
+
+    /// <summary>Exit code of a launch refused because a host port is taken (ExitCodes.Conflict of the CLI's table).</summary>
+    public const int PortConflictExitCode = 4;
+
+    /// <summary>
+    /// Refuses a launch whose profile publishes a host port another running env publishes (the kernel would refuse
+    /// the map element with a bare "File exists"), naming the port, the env that holds it and the two ways out.
+    /// </summary>
+    private static void ThrowIfPortPublished(EnvRegistry registry, EnvEntry entry)
+    {
+        if (registry.FindPublishedConflict(entry) is not var (text, mapping, owner)) return;
+        string port = string.Create(CultureInfo.InvariantCulture, $"{mapping.HostPort}/{(mapping.Protocol == Protocol.Udp ? "udp" : "tcp")}");
+        string holder = owner.Profile == entry.Profile ? "another env of this profile" : $"profile \"{owner.Profile}\"";
+        throw new LaunchException(
+            $"profile \"{entry.Profile}\": network.ports \"{text}\" publishes host port {port}, which session {owner.SessionId} ({holder}) "
+            + $"already publishes; stop that env (devshell stop {owner.SessionId}) or publish another host port in profile \"{entry.Profile}\"",
+            PortConflictExitCode);
     }
 
     /// <summary>The firewall view of an env from its profile.</summary>

@@ -48,6 +48,18 @@ public sealed record EnvEntry(
         }
     }
 
+    /// <summary>network.ports entries that parse, with the text each came from.</summary>
+    public IEnumerable<(string Text, PortMapping Mapping)> PortMappings()
+    {
+        foreach (string text in Ports)
+        {
+            if (PortMapping.TryParse(text, out PortMapping mapping, out _))
+            {
+                yield return (text, mapping);
+            }
+        }
+    }
+
     /// <summary>The firewall view of this env, with "NAME.devshell" allow rules resolved through <paramref name="peers"/>.</summary>
     public EnvFirewallSpec FirewallSpec(IReadOnlyDictionary<string, uint> peers)
     {
@@ -60,14 +72,7 @@ public sealed record EnvEntry(
             }
         }
 
-        var ports = new List<PortMapping>();
-        foreach (string text in Ports)
-        {
-            if (PortMapping.TryParse(text, out PortMapping mapping, out _))
-            {
-                ports.Add(mapping);
-            }
-        }
+        var ports = PortMappings().Select(p => p.Mapping).ToList();
 
         return new EnvFirewallSpec(SessionId, Address)
         {
@@ -211,6 +216,27 @@ public sealed class EnvRegistry : IDisposable
     }
 
     /// <summary>The hosts-file lines of the registered envs.</summary>
+    /// <summary>
+    /// The first host port <paramref name="entry"/> publishes that another registered env already publishes (same
+    /// protocol and host port: the kernel map holds one element per pair), with that env; null if none.
+    /// </summary>
+    public (string Text, PortMapping Mapping, EnvEntry Owner)? FindPublishedConflict(EnvEntry entry)
+    {
+        foreach (var (text, mapping) in entry.PortMappings())
+        {
+            foreach (EnvEntry other in _entries)
+            {
+                if (other.SessionId != entry.SessionId
+                    && other.PortMappings().Any(o => o.Mapping.Protocol == mapping.Protocol && o.Mapping.HostPort == mapping.HostPort))
+                {
+                    return (text, mapping, other);
+                }
+            }
+        }
+
+        return null;
+    }
+
     public IEnumerable<HostsEntry> HostsEntries() => _entries.Select(e => new HostsEntry(e.Address, e.Profile, e.SessionId));
 
     /// <summary>Writes the entries if they changed (still under the lock): a temp file renamed over the old one.</summary>
