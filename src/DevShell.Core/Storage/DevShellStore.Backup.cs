@@ -7,31 +7,31 @@ public sealed partial class DevShellStore
 {
     /// <summary>
     /// Refreshes the .bak copy when it is missing or older than the backup interval (or always, with <paramref name="force"/>).
-    /// The files are copied while holding LiteDB's cross-process lock, then the copy is opened on its own, checkpointed into
-    /// a single file and checked, and only then moved over the old .bak.
+    /// The file is checkpointed and copied in one unit of work (holding the cross-process lock), then the copy is opened on
+    /// its own and checked, and only then moved over the old .bak.
     /// </summary>
     /// <returns>True if a new backup was written.</returns>
     public bool Backup(bool force = false)
     {
-        var backup = BackupPath;
-        if (!force && File.Exists(backup) && Now() - File.GetLastWriteTimeUtc(backup) < _options.BackupInterval)
+        if (!force && !BackupDue())
         {
             return false;
         }
 
+        var backup = BackupPath;
         var directory = Path.GetDirectoryName(DbPath)!;
         var temp = Path.Combine(directory, $".{Path.GetFileNameWithoutExtension(DbPath)}-backup-{Environment.ProcessId}.db");
         try
         {
-            InTransaction(() =>
+            Locked(() =>
             {
+                // Inside a batch the log may hold this unit's commits: move them into the data file first.
+                Db.Checkpoint();
                 File.Copy(DbPath, temp, overwrite: true);
                 if (File.Exists(LogPathFor(DbPath)))
                 {
                     File.Copy(LogPathFor(DbPath), LogPathFor(temp), overwrite: true);
                 }
-
-                return 0;
             });
 
             using (var copy = new LiteDatabase(new ConnectionString { Filename = temp, Connection = ConnectionType.Direct }))
@@ -97,6 +97,13 @@ public sealed partial class DevShellStore
         File.Copy(backup, dbPath);
         SetPrivateMode(dbPath);
         return movedTo;
+    }
+
+    /// <summary>Whether the .bak copy is missing or older than the backup interval.</summary>
+    private bool BackupDue()
+    {
+        var backup = BackupPath;
+        return !File.Exists(backup) || Now() - File.GetLastWriteTimeUtc(backup) >= _options.BackupInterval;
     }
 
     /// <summary>LiteDB's write-ahead log next to a data file: "x.db" → "x-log.db".</summary>

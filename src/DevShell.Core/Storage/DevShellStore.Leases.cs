@@ -29,7 +29,7 @@ public sealed partial class DevShellStore
 
         return InTransaction(() =>
         {
-            var leases = _db.GetCollection(LeasesCollection);
+            var leases = Db.GetCollection(LeasesCollection);
             if (leases.FindOne(Query.EQ("session", sessionId)) is { } held)
             {
                 return ToLease(held);
@@ -69,13 +69,13 @@ public sealed partial class DevShellStore
     /// <summary>Releases the session's lease; returns false if it had none.</summary>
     public bool ReleaseIp(string sessionId)
     {
-        return Locked(() => _db.GetCollection(LeasesCollection).DeleteMany(Query.EQ("session", sessionId)) > 0);
+        return Locked(() => Db.GetCollection(LeasesCollection).DeleteMany(Query.EQ("session", sessionId)) > 0);
     }
 
     /// <summary>Every lease, in address order.</summary>
     public IReadOnlyList<IpLease> ListLeases()
     {
-        return Locked(() => _db.GetCollection(LeasesCollection).FindAll().Select(ToLease)
+        return Locked(() => Db.GetCollection(LeasesCollection).FindAll().Select(ToLease)
                 .OrderBy(l => Ipv4.TryParse(l.Ip, out var a) ? a : 0).ToList());
     }
 

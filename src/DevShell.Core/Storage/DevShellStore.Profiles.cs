@@ -19,7 +19,7 @@ public sealed partial class DevShellStore
         ProfileValidator.ThrowIfInvalid(profile, _validation);
         return InTransaction(() =>
         {
-            var profiles = _db.GetCollection(ProfilesCollection);
+            var profiles = Db.GetCollection(ProfilesCollection);
             if (profiles.FindById(profile.Name) is not null)
             {
                 throw new ProfileAlreadyExistsException(profile.Name);
@@ -35,7 +35,7 @@ public sealed partial class DevShellStore
     /// <summary>The profile named <paramref name="name"/>, or null.</summary>
     public Profile? Get(string name)
     {
-        return Locked(() => _db.GetCollection(ProfilesCollection).FindById(name) is { } document ? FromDocument(document) : null);
+        return Locked(() => Db.GetCollection(ProfilesCollection).FindById(name) is { } document ? FromDocument(document) : null);
     }
 
     /// <summary>The profile named <paramref name="name"/>.</summary>
@@ -45,7 +45,7 @@ public sealed partial class DevShellStore
     /// <summary>Every profile, sorted by name.</summary>
     public IReadOnlyList<Profile> List()
     {
-        return Locked(() => _db.GetCollection(ProfilesCollection).FindAll().Select(FromDocument).OrderBy(p => p.Name, StringComparer.Ordinal).ToList());
+        return Locked(() => Db.GetCollection(ProfilesCollection).FindAll().Select(FromDocument).OrderBy(p => p.Name, StringComparer.Ordinal).ToList());
     }
 
     /// <summary>
@@ -62,7 +62,7 @@ public sealed partial class DevShellStore
         ProfileValidator.ThrowIfInvalid(profile, _validation);
         return InTransaction(() =>
         {
-            var profiles = _db.GetCollection(ProfilesCollection);
+            var profiles = Db.GetCollection(ProfilesCollection);
             var stored = profiles.FindById(profile.Name) ?? throw new ProfileNotFoundException(profile.Name);
             var revision = stored["rev"].AsInt32;
             if (revision != expectedRevision)
@@ -82,7 +82,7 @@ public sealed partial class DevShellStore
     public bool Delete(string name, int? expectedRevision = null) =>
         InTransaction(() =>
         {
-            var profiles = _db.GetCollection(ProfilesCollection);
+            var profiles = Db.GetCollection(ProfilesCollection);
             if (profiles.FindById(name) is not { } stored)
             {
                 return false;
@@ -104,7 +104,7 @@ public sealed partial class DevShellStore
     public Profile Rename(string name, string newName, int? expectedRevision = null) =>
         InTransaction(() =>
         {
-            var profiles = _db.GetCollection(ProfilesCollection);
+            var profiles = Db.GetCollection(ProfilesCollection);
             var stored = profiles.FindById(name) ?? throw new ProfileNotFoundException(name);
             var revision = stored["rev"].AsInt32;
             if (expectedRevision is { } expected && revision != expected)
@@ -159,13 +159,13 @@ public sealed partial class DevShellStore
 
         return InTransaction(() =>
         {
-            var meta = _db.GetCollection(MetaCollection);
+            var meta = Db.GetCollection(MetaCollection);
             if (meta.FindById(SeededKey) is not null)
             {
                 return 0;
             }
 
-            var profiles = _db.GetCollection(ProfilesCollection);
+            var profiles = Db.GetCollection(ProfilesCollection);
             var added = 0;
             if (profiles.Count() == 0)
             {

@@ -24,7 +24,7 @@ public sealed partial class DevShellStore
 
         InTransaction(() =>
         {
-            var sessions = _db.GetCollection(SessionsCollection);
+            var sessions = Db.GetCollection(SessionsCollection);
             if (sessions.FindById(session.Id) is not null)
             {
                 throw new StoreException($"session {session.Id} already exists (generate a new id)");
@@ -39,7 +39,7 @@ public sealed partial class DevShellStore
     public bool UpdateSession(SessionRecord session)
     {
         ArgumentNullException.ThrowIfNull(session);
-        return Locked(() => _db.GetCollection(SessionsCollection).Update(RecordDocuments.ToDocument(session)));
+        return Locked(() => Db.GetCollection(SessionsCollection).Update(RecordDocuments.ToDocument(session)));
     }
 
     /// <summary>
@@ -57,7 +57,7 @@ public sealed partial class DevShellStore
 
         return InTransaction(() =>
         {
-            var sessions = _db.GetCollection(SessionsCollection);
+            var sessions = Db.GetCollection(SessionsCollection);
             if (sessions.FindById(id) is not { } stored)
             {
                 return false;
@@ -69,12 +69,12 @@ public sealed partial class DevShellStore
             if (record is not null)
             {
                 record.Id = 0;
-                record.Id = _db.GetCollection(EventsCollection, BsonAutoId.Int64).Insert(RecordDocuments.ToDocument(record)).AsInt64;
+                record.Id = Db.GetCollection(EventsCollection, BsonAutoId.Int64).Insert(RecordDocuments.ToDocument(record)).AsInt64;
             }
 
             if (releaseIp)
             {
-                _db.GetCollection(LeasesCollection).DeleteMany(Query.EQ("session", id));
+                Db.GetCollection(LeasesCollection).DeleteMany(Query.EQ("session", id));
             }
 
             return true;
@@ -84,20 +84,20 @@ public sealed partial class DevShellStore
     /// <summary>The session, or null.</summary>
     public SessionRecord? GetSession(string id)
     {
-        return Locked(() => _db.GetCollection(SessionsCollection).FindById(id) is { } d ? RecordDocuments.ToSession(d) : null);
+        return Locked(() => Db.GetCollection(SessionsCollection).FindById(id) is { } d ? RecordDocuments.ToSession(d) : null);
     }
 
     /// <summary>Every session, oldest first.</summary>
     public IReadOnlyList<SessionRecord> ListSessions()
     {
-        return Locked(() => _db.GetCollection(SessionsCollection).FindAll().Select(RecordDocuments.ToSession).OrderBy(s => s.StartedAt).ToList());
+        return Locked(() => Db.GetCollection(SessionsCollection).FindAll().Select(RecordDocuments.ToSession).OrderBy(s => s.StartedAt).ToList());
     }
 
     /// <summary>Sessions that are starting or running, oldest first. Uses the State index: the history of ended
     /// sessions can be long, and this runs on every launch and every TUI refresh.</summary>
     public IReadOnlyList<SessionRecord> ListActiveSessions()
     {
-        return Locked(() => _db.GetCollection(SessionsCollection)
+        return Locked(() => Db.GetCollection(SessionsCollection)
             .Find(Query.In(RecordDocuments.SessionStateField, nameof(SessionState.Starting), nameof(SessionState.Running)))
             .Select(RecordDocuments.ToSession).OrderBy(s => s.StartedAt).ToList());
     }
@@ -107,7 +107,7 @@ public sealed partial class DevShellStore
     {
         return Locked(() =>
         {
-            var sessions = _db.GetCollection(SessionsCollection);
+            var sessions = Db.GetCollection(SessionsCollection);
             var ended = sessions.Find(Query.In(RecordDocuments.SessionStateField, nameof(SessionState.Exited), nameof(SessionState.Failed), nameof(SessionState.Stopped)))
                 .Select(RecordDocuments.ToSession).OrderByDescending(s => s.StartedAt).Skip(keep).Select(s => s.Id).ToList();
             foreach (var id in ended) sessions.Delete(id);
@@ -118,7 +118,7 @@ public sealed partial class DevShellStore
     /// <summary>Removes a session record; returns false if it did not exist.</summary>
     public bool DeleteSession(string id)
     {
-        return Locked(() => _db.GetCollection(SessionsCollection).Delete(id));
+        return Locked(() => Db.GetCollection(SessionsCollection).Delete(id));
     }
 
     /// <summary>Appends an event and returns its id (ids increase in commit order across processes). Fills Time if default.</summary>
@@ -131,7 +131,7 @@ public sealed partial class DevShellStore
         }
 
         record.Id = 0;
-        return Locked(() => _db.GetCollection(EventsCollection, BsonAutoId.Int64).Insert(RecordDocuments.ToDocument(record)).AsInt64);
+        return Locked(() => Db.GetCollection(EventsCollection, BsonAutoId.Int64).Insert(RecordDocuments.ToDocument(record)).AsInt64);
     }
 
     /// <summary>
@@ -143,7 +143,7 @@ public sealed partial class DevShellStore
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         return Locked(() =>
         {
-            var query = _db.GetCollection(EventsCollection).Query().Where(Query.GT("_id", sinceId));
+            var query = Db.GetCollection(EventsCollection).Query().Where(Query.GT("_id", sinceId));
             if (sessionId is not null)
             {
                 query = query.Where(Query.EQ(RecordDocuments.EventSessionField, sessionId));
@@ -159,7 +159,7 @@ public sealed partial class DevShellStore
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         return Locked(() =>
         {
-            var query = _db.GetCollection(EventsCollection).Query();
+            var query = Db.GetCollection(EventsCollection).Query();
             if (sessionId is not null)
             {
                 query = query.Where(Query.EQ(RecordDocuments.EventSessionField, sessionId));

@@ -6,10 +6,20 @@ using LiteDB;
 namespace DevShell.Core.Storage;
 
 /// <summary>
-/// DevShell's database: profiles, sessions, events, IP leases and meta values in one LiteDB file, always opened with
-/// <c>Connection=shared</c> so several devshell processes (the TUI, CLI verbs, launchers) can use it at once
-/// (LiteDB's direct mode loses writes across processes). Every read-compare-write runs inside one LiteDB transaction,
-/// which in shared mode holds LiteDB's cross-process mutex, so two processes cannot both win a conflict or an address.
+/// DevShell's database: profiles, sessions, events, IP leases and meta values in one LiteDB file that several
+/// devshell processes (the TUI, CLI verbs, launchers) use at once.
+/// <para>
+/// Every call runs as a unit of work: it takes the cross-process <see cref="StoreFileLock"/>, opens the file with
+/// LiteDB in direct mode, does its reads and writes, closes the file (LiteDB checkpoints its log into the data file
+/// on close) and only then lets go of the lock. No process keeps the file open between units, so each unit reads
+/// the file afresh and no two units of any processes overlap: that is what LiteDB's shared mode does per call under
+/// its named mutex, minus that mutex (process-local under NativeAOT, see <see cref="StoreFileLock"/>) and its
+/// SHA-1 of the file name, whose first use loads OpenSSL (libssl, libcrypto and openssl.cnf: several ms per process).
+/// A <see cref="Batch"/> keeps one unit open across several calls (one lock, one open, one checkpoint).
+/// Direct mode is never used outside a unit: it caches pages and its log index between calls and would lose
+/// writes across processes.
+/// </para>
+/// Every read-compare-write runs inside one LiteDB transaction as well, so a failure in the middle leaves nothing.
 /// Only validated profiles are ever written. Instances are safe to share between threads (calls are serialized).
 /// </summary>
 public sealed partial class DevShellStore : IProfileStore, IDisposable
@@ -20,16 +30,21 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
     private const string LeasesCollection = "leases";
     private const string MetaCollection = "meta";
 
-    private readonly LiteDatabase _db;
+    /// <summary>Records are mapped by hand (<see cref="RecordDocuments"/>); the mapper only converts plain values. One for all units.</summary>
+    private static readonly BsonMapper Mapper = CreateMapper();
+
     private readonly Lock _gate = new();
     private readonly StoreOptions _options;
     private readonly ValidationContext _validation;
     private readonly StoreFileLock _fileLock;
 
-    private DevShellStore(string dbPath, LiteDatabase db, StoreOptions options)
+    // The open file of the current unit of work (null between units) and how many calls or batches share it.
+    private LiteDatabase? _db;
+    private int _unitDepth;
+
+    private DevShellStore(string dbPath, StoreOptions options)
     {
         DbPath = dbPath;
-        _db = db;
         _fileLock = new StoreFileLock(LockPathFor(dbPath), options.LockTimeout);
         _options = options;
         _validation = options.Validation with { DbPath = dbPath };
@@ -47,25 +62,47 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
     /// <summary>Path of the cross-process lock file: the DB path plus ".lock" (see <see cref="StoreFileLock"/>).</summary>
     public string LockPath => LockPathFor(DbPath);
 
+    /// <summary>Units of work opened so far by this instance (each one lock, one open and one close of the file); for tests and tracing.</summary>
+    public int UnitsOpened { get; private set; }
+
     /// <summary>Lock file path for a DB path.</summary>
     public static string LockPathFor(string dbPath) => dbPath + ".lock";
 
     /// <summary>Backup path for a DB path.</summary>
     public static string BackupPathFor(string dbPath) => dbPath + ".bak";
 
+    /// <summary>The open file of the current unit of work.</summary>
+    private LiteDatabase Db => _db ?? throw new InvalidOperationException("the store is used outside a unit of work");
+
     /// <summary>
-    /// Opens (creating if needed) the database at <paramref name="dbPath"/>. A directory it creates gets mode 0700 and the
-    /// file gets 0600. After a successful open a stale or missing backup is refreshed (see <see cref="StoreOptions.BackupInterval"/>).
+    /// Opens (creating if needed) the database at <paramref name="dbPath"/> and checks that it is readable. A directory it
+    /// creates gets mode 0700 and the file gets 0600. After a successful open a stale or missing backup is refreshed
+    /// (see <see cref="StoreOptions.BackupInterval"/>).
     /// </summary>
     /// <exception cref="StoreCorruptedException">The file is not a readable LiteDB database.</exception>
     /// <exception cref="StoreException">The file or directory cannot be accessed.</exception>
     public static DevShellStore Open(string dbPath, StoreOptions? options = null)
     {
+        var store = Open(dbPath, options, out var batch);
+        batch.Dispose();
+        return store;
+    }
+
+    /// <summary>
+    /// <see cref="Open(string, StoreOptions?)"/>, keeping the unit of work that checked the file open as
+    /// <paramref name="batch"/>: the caller's next calls on this thread share its lock and its open of the file (a launch
+    /// reads its profile, checks the sessions and records its own in it). Dispose the batch, on this thread, to close it.
+    /// A due backup is made first, in units of its own.
+    /// </summary>
+    /// <inheritdoc cref="Open(string, StoreOptions?)"/>
+    public static DevShellStore Open(string dbPath, StoreOptions? options, out StoreBatch batch)
+    {
         ArgumentException.ThrowIfNullOrEmpty(dbPath);
         options ??= new StoreOptions();
         dbPath = Path.GetFullPath(dbPath);
         var directory = Path.GetDirectoryName(dbPath)!;
-        LiteDatabase? db = null;
+        var store = new DevShellStore(dbPath, options);
+        StoreBatch? opened = null;
         try
         {
             if (!Directory.Exists(directory))
@@ -73,48 +110,100 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
                 Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
 
-            db = new LiteDatabase(new ConnectionString { Filename = dbPath, Connection = ConnectionType.Shared }, CreateMapper());
-            var store = new DevShellStore(dbPath, db, options);
-            store.Initialize();
-            SetPrivateMode(dbPath);
-            if (options.AutoBackup)
+            if (options.AutoBackup && store.BackupDue())
             {
+                store.Locked(store.Initialize);
+                SetPrivateMode(dbPath);
                 store.Backup(force: false);
+                opened = store.Batch();
+            }
+            else
+            {
+                opened = store.Batch();
+                store.Locked(store.Initialize);
+                SetPrivateMode(dbPath);
             }
 
+            batch = opened;
             return store;
         }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException && e is not FileNotFoundException)
+        catch (Exception e)
         {
-            db?.Dispose();
-            throw new StoreException($"cannot open the DevShell database {dbPath}: {e.Message} (check the owner and permissions of {directory})", e);
+            opened?.Dispose();
+            store.Dispose();
+            if (e is UnauthorizedAccessException or IOException && e is not FileNotFoundException)
+            {
+                throw new StoreException($"cannot open the DevShell database {dbPath}: {e.Message} (check the owner and permissions of {directory})", e);
+            }
+
+            if (IsCorruption(e))
+            {
+                throw new StoreCorruptedException(dbPath, e);
+            }
+
+            throw;
         }
-        catch (Exception e) when (IsCorruption(e))
+    }
+
+    /// <summary>
+    /// Starts a batch: until it is disposed, every call of this thread runs in one unit of work (one hold of the file
+    /// lock, one open of the file, one checkpoint at the end), and other threads' and processes' calls wait. Keep it
+    /// short (no waiting on other processes inside), and dispose it on the thread that started it. Batches nest.
+    /// </summary>
+    /// <exception cref="StoreException">Another process held the lock past the timeout, or the file cannot be opened.</exception>
+    public StoreBatch Batch()
+    {
+        _gate.Enter();
+        try
         {
-            db?.Dispose();
-            throw new StoreCorruptedException(dbPath, e);
+            EnterUnit();
+        }
+        catch
+        {
+            _gate.Exit();
+            throw;
+        }
+
+        return new StoreBatch(this);
+    }
+
+    /// <summary>Ends a batch started by <see cref="Batch"/> (once).</summary>
+    internal void EndBatch()
+    {
+        try
+        {
+            ExitUnit();
+        }
+        finally
+        {
+            _gate.Exit();
         }
     }
 
     /// <summary>Closes the database.</summary>
     public void Dispose()
     {
-        _db.Dispose();
-        _fileLock.Dispose();
+        lock (_gate)
+        {
+            _db?.Dispose();
+            _db = null;
+            _unitDepth = 0;
+            _fileLock.Dispose();
+        }
     }
 
     /// <summary>Reads a meta value (e.g. the bridge subnet), or null.</summary>
-    public string? GetMeta(string key) => Locked(() => _db.GetCollection(MetaCollection).FindById(key)?["value"].AsString);
+    public string? GetMeta(string key) => Locked(() => Db.GetCollection(MetaCollection).FindById(key)?["value"].AsString);
 
     /// <summary>Sets a meta value.</summary>
     public void SetMeta(string key, string value) =>
-        Locked(() => _db.GetCollection(MetaCollection).Upsert(new BsonDocument { ["_id"] = key, ["value"] = value }));
+        Locked(() => Db.GetCollection(MetaCollection).Upsert(new BsonDocument { ["_id"] = key, ["value"] = value }));
 
     /// <summary>Returns the meta value, first setting it to <paramref name="value"/> if absent (atomic across processes).</summary>
     public string GetOrAddMeta(string key, string value) =>
         InTransaction(() =>
         {
-            var meta = _db.GetCollection(MetaCollection);
+            var meta = Db.GetCollection(MetaCollection);
             if (meta.FindById(key) is { } existing)
             {
                 return existing["value"].AsString;
@@ -126,27 +215,28 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
 
     private void Initialize()
     {
-        // One transaction: in shared mode each separate call would open and close the file again.
         InTransaction(() =>
         {
             // Reading the header, every collection page and the (small) profile and lease documents proves the file is usable.
-            _ = _db.GetCollectionNames().ToList();
-            _db.GetCollection(LeasesCollection).EnsureIndex("session", unique: true);
-            _db.GetCollection(EventsCollection).EnsureIndex(RecordDocuments.EventSessionField);
-            _db.GetCollection(SessionsCollection).EnsureIndex(RecordDocuments.SessionStateField);
-            _ = _db.GetCollection(ProfilesCollection).FindAll().Select(FromDocument).Count();
-            _ = _db.GetCollection(LeasesCollection).FindAll().Count();
-            _ = _db.GetCollection(SessionsCollection).Count();
-            _ = _db.GetCollection(EventsCollection).Count();
+            // Sessions and events are not counted here: counting walks their whole _id index, whose size grows with the
+            // history (2.5 ms per open at 200 sessions and 400 events), and every call that reads them checks them anyway.
+            var db = Db;
+            _ = db.GetCollectionNames().ToList();
+            db.GetCollection(LeasesCollection).EnsureIndex("session", unique: true);
+            db.GetCollection(EventsCollection).EnsureIndex(RecordDocuments.EventSessionField);
+            db.GetCollection(SessionsCollection).EnsureIndex(RecordDocuments.SessionStateField);
+            _ = db.GetCollection(ProfilesCollection).FindAll().Select(FromDocument).Count();
+            _ = db.GetCollection(LeasesCollection).FindAll().Count();
             return 0;
         });
     }
 
-    /// <summary>Runs <paramref name="work"/> in one LiteDB transaction (holding the cross-process lock); rolls back on error.</summary>
+    /// <summary>Runs <paramref name="work"/> in one LiteDB transaction inside a unit of work; rolls back on error.</summary>
     private T InTransaction<T>(Func<T> work) =>
         Locked(() =>
         {
-            if (!_db.BeginTrans())
+            var db = Db;
+            if (!db.BeginTrans())
             {
                 throw new InvalidOperationException("a store transaction is already running on this thread");
             }
@@ -154,22 +244,25 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
             try
             {
                 var result = work();
-                _db.Commit();
+                db.Commit();
                 return result;
             }
             catch
             {
-                _db.Rollback();
+                db.Rollback();
                 throw;
             }
         });
 
-    /// <summary>Runs <paramref name="work"/> under the in-process and cross-process locks; engine faults from a damaged file become <see cref="StoreCorruptedException"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in a unit of work (the batch's, if one is open on this thread); engine faults from a
+    /// damaged file become <see cref="StoreCorruptedException"/>.
+    /// </summary>
     private T Locked<T>(Func<T> work)
     {
         lock (_gate)
         {
-            _fileLock.Enter();
+            EnterUnit();
             try
             {
                 return work();
@@ -180,8 +273,66 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
             }
             finally
             {
-                _fileLock.Exit();
+                ExitUnit();
             }
+        }
+    }
+
+    /// <summary>Opens a unit of work (or joins the open one): takes the file lock, then opens the file in direct mode.</summary>
+    private void EnterUnit()
+    {
+        if (_unitDepth++ > 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _fileLock.Enter();
+            try
+            {
+                _db = new LiteDatabase(new ConnectionString { Filename = DbPath, Connection = ConnectionType.Direct }, Mapper);
+                UnitsOpened++;
+            }
+            catch
+            {
+                _fileLock.Exit();
+                throw;
+            }
+        }
+        catch (Exception e) when (IsCorruption(e))
+        {
+            _unitDepth--;
+            throw new StoreCorruptedException(DbPath, e);
+        }
+        catch
+        {
+            _unitDepth--;
+            throw;
+        }
+    }
+
+    /// <summary>Leaves a unit of work; the last one closes the file (LiteDB checkpoints its log) before letting go of the lock.</summary>
+    private void ExitUnit()
+    {
+        if (_unitDepth == 0 || --_unitDepth > 0) // 0: the store was disposed inside the unit
+        {
+            return;
+        }
+
+        var db = _db;
+        _db = null;
+        try
+        {
+            db?.Dispose();
+        }
+        catch (Exception e) when (IsCorruption(e))
+        {
+            throw new StoreCorruptedException(DbPath, e);
+        }
+        finally
+        {
+            _fileLock.Exit();
         }
     }
 
@@ -193,7 +344,6 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
 
     private DateTime Now() => _options.Clock.GetUtcNow().UtcDateTime;
 
-    /// <summary>Records are mapped by hand (<see cref="RecordDocuments"/>); the mapper only converts plain values.</summary>
     private static BsonMapper CreateMapper() => new()
     {
         // Defaults would trim strings and turn "" into null: keep values exactly as given.

@@ -1,0 +1,135 @@
+using DevShell.Core.Profiles;
+using DevShell.Core.Sessions;
+using DevShell.Core.Storage;
+using DevShell.Core.Tests.Support;
+
+namespace DevShell.Core.Tests.Storage;
+
+/// <summary>
+/// Units of work: every call opens the file inside the lock and closes it before letting go; a batch shares one unit
+/// across calls. A second store instance on the same file stands in for another process (its lock is another open
+/// file description, which flock treats like another process).
+/// </summary>
+public sealed class StoreBatchTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string DbPath => Path.Combine(_dir.Path, "devshell.db");
+
+    private DevShellStore Open(TimeSpan? lockTimeout = null) =>
+        DevShellStore.Open(DbPath, new StoreOptions { AutoBackup = false, LockTimeout = lockTimeout ?? TimeSpan.FromSeconds(30) });
+
+    private static SessionRecord Session(string id) => new() { Id = id, Profile = "p", State = SessionState.Starting };
+
+    [Fact]
+    public void Each_call_outside_a_batch_is_its_own_unit_and_a_batch_is_one_for_all_its_calls()
+    {
+        using var store = Open();
+        int before = store.UnitsOpened;
+        store.Add(new Profile { Name = "a" });
+        _ = store.Get("a");
+        Assert.Equal(before + 2, store.UnitsOpened);
+
+        using (store.Batch())
+        {
+            _ = store.Get("a");
+            _ = store.ListActiveSessions();
+            store.AddSession(Session("0000000a"));
+            using (store.Batch())
+            {
+                _ = store.GetSession("0000000a");
+            }
+        }
+
+        Assert.Equal(before + 3, store.UnitsOpened);
+    }
+
+    [Fact]
+    public void Open_with_a_held_batch_checks_the_file_in_the_same_unit_as_the_callers_calls()
+    {
+        using (var seed = Open())
+        {
+            seed.Add(new Profile { Name = "svc" });
+        }
+
+        using var store = DevShellStore.Open(DbPath, new StoreOptions { AutoBackup = false }, out var batch);
+        using (batch)
+        {
+            Assert.Equal("svc", store.Require("svc").Name);
+            _ = store.ListActiveSessions();
+            store.AddSession(Session("0000000b"));
+        }
+
+        Assert.False(batch.IsOpen);
+        Assert.Equal(1, store.UnitsOpened);
+        Assert.NotNull(store.GetSession("0000000b"));
+    }
+
+    [Fact]
+    public void A_batch_holds_the_lock_so_another_store_waits_until_it_ends_and_then_sees_its_writes()
+    {
+        using var store = Open();
+        using var other = Open(lockTimeout: TimeSpan.FromMilliseconds(200));
+        var batch = store.Batch();
+        store.Add(new Profile { Name = "in-batch" });
+        var e = Assert.Throws<StoreException>(() => other.Get("in-batch"));
+        Assert.Contains("locked by another devshell process", e.Message, StringComparison.Ordinal);
+        batch.Dispose();
+        batch.Dispose(); // a second dispose does nothing
+
+        Assert.NotNull(other.Get("in-batch"));
+    }
+
+    [Fact]
+    public void No_unit_leaves_the_file_open_or_its_log_behind()
+    {
+        using var store = Open();
+        store.Add(new Profile { Name = "x" });
+        using (store.Batch())
+        {
+            store.AddSession(Session("0000000c"));
+            store.AppendEvent(new Core.Events.EventRecord { SessionId = "0000000c", Kind = "started", Message = "pid 1" });
+        }
+
+        // Closed and checkpointed: no LiteDB log file, and the data file alone holds every write.
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "devshell-log.db")));
+        var copy = Path.Combine(_dir.Path, "copy.db");
+        File.Copy(DbPath, copy);
+        using var reader = DevShellStore.Open(copy, new StoreOptions { AutoBackup = false });
+        Assert.NotNull(reader.Get("x"));
+        Assert.NotNull(reader.GetSession("0000000c"));
+        Assert.Single(reader.QueryEvents("0000000c"));
+    }
+
+    [Fact]
+    public void A_backup_taken_inside_a_batch_holds_the_batchs_writes()
+    {
+        using var store = Open();
+        using (store.Batch())
+        {
+            store.Add(new Profile { Name = "before-backup" });
+            Assert.True(store.Backup(force: true));
+        }
+
+        using var backup = DevShellStore.Open(store.BackupPath, new StoreOptions { AutoBackup = false });
+        Assert.NotNull(backup.Get("before-backup"));
+    }
+
+    [Fact]
+    public void A_failed_call_inside_a_batch_leaves_the_batch_usable_and_its_other_writes_kept()
+    {
+        using var store = Open();
+        using (store.Batch())
+        {
+            store.Add(new Profile { Name = "kept" });
+            Assert.Throws<ProfileAlreadyExistsException>(() => store.Add(new Profile { Name = "kept" }));
+            store.AddSession(Session("0000000d"));
+        }
+
+        using var other = Open();
+        Assert.NotNull(other.Get("kept"));
+        Assert.NotNull(other.GetSession("0000000d"));
+    }
+}
