@@ -41,9 +41,34 @@ internal static unsafe class Init
             fixed (byte* p = name) Sys.Check(Libc.sethostname(p, name.Length), "hostname", $"setting the hostname to {spec.Hostname}");
         }
 
+        if (!early && DirectStart.AppliesToMain(spec))
+        {
+            // "ready" first, as when a payload stage was spawned: the front's own post-ready work overlaps the start.
+            Sys.TryWriteLine(status, StatusProtocol.Ready);
+            int failedCode = -1;
+            var started = DirectStart.Run(spec, hook: null);
+            if (started.Failure is { } e)
+            {
+                // As a failing payload stage did: the error, and the command counts as exited with 125/127.
+                Program.Report(status, e.Step, e.Errno, e.Message);
+                failedCode = e.Step == "exec" ? StatusProtocol.ExecFailedExitCode : StatusProtocol.SetupFailedExitCode;
+            }
+            return Reap(spec, started.Pid, hookEarly, failedCode);
+        }
+
         int main = early ? Release(mainEarly) : SpawnStage(spec, "payload", null);
         Sys.TryWriteLine(status, StatusProtocol.Ready);
         return Reap(spec, main, hookEarly);
+    }
+
+    /// <summary>Starts the on_exit hook: released if it was started early, else directly from a thread or as a stage.</summary>
+    private static int StartHook(LaunchSpec spec, (int Pid, int Go) hookEarly)
+    {
+        if (hookEarly.Pid > 0) return Release(hookEarly);
+        if (!DirectStart.AppliesToHook(spec)) return SpawnStage(spec, "hook", "on_exit");
+        var started = DirectStart.Run(spec, hook: "on_exit");
+        if (started.Failure is not null) throw started.Failure;
+        return started.Pid;
     }
 
     /// <summary>
@@ -101,12 +126,30 @@ internal static unsafe class Init
         return Sys.Spawn("/proc/self/exe", argv, [], [.. fds]);
     }
 
-    private static int Reap(LaunchSpec spec, int main, (int Pid, int Go) hookEarly)
+    /// <summary>
+    /// Reaps until nothing is left. <paramref name="mainFailedCode"/> (not -1) means the command never ran: it counts
+    /// as exited with that code (its error is already on the status pipe).
+    /// </summary>
+    private static int Reap(LaunchSpec spec, int main, (int Pid, int Go) hookEarly, int mainFailedCode = -1)
     {
         const int status = StatusProtocol.StatusFd;
         int hookPid = -1;
         int code = 0;
         bool mainDone = false;
+
+        void MainEnded(int exitCode, int sig)
+        {
+            mainDone = true;
+            code = exitCode;
+            if (spec.OnExit is not null)
+            {
+                try { hookPid = StartHook(spec, hookEarly); }
+                catch (StageException e) { Program.Report(status, "hook", e.Errno, e.Message); }
+            }
+            if (hookPid < 0) Finish(spec, code, sig);
+        }
+
+        if (mainFailedCode >= 0) MainEnded(mainFailedCode, 0);
         while (true)
         {
             int st;
@@ -118,14 +161,8 @@ internal static unsafe class Init
             }
             if (pid == main)
             {
-                mainDone = true;
-                (code, int sig) = Sys.DecodeWait(st);
-                if (spec.OnExit is not null)
-                {
-                    try { hookPid = hookEarly.Pid > 0 ? Release(hookEarly) : SpawnStage(spec, "hook", "on_exit"); }
-                    catch (StageException e) { Program.Report(status, "hook", e.Errno, e.Message); }
-                }
-                if (hookPid < 0) Finish(spec, code, sig);
+                (int exitCode, int sig) = Sys.DecodeWait(st);
+                MainEnded(exitCode, sig);
             }
             else if (pid == hookPid)
             {

@@ -70,9 +70,9 @@ internal static unsafe class Payload
     }
 
     /// <summary>on_enter runs inside, as the developer, under the same filter; a failure is reported and the shell still starts.</summary>
-    private static void RunOnEnter(LaunchSpec spec)
+    internal static void RunOnEnter(LaunchSpec spec, bool newSession = false)
     {
-        int pid = Sys.Spawn("/bin/sh", ["/bin/sh", "-c", spec.OnEnter!], spec.Env, [(0, 0), (1, 1), (2, 2)]);
+        int pid = Sys.Spawn("/bin/sh", ["/bin/sh", "-c", spec.OnEnter!], spec.Env, [(0, 0), (1, 1), (2, 2)], newSession);
         int st;
         while (Libc.waitpid(pid, &st, 0) < 0)
         {
@@ -98,7 +98,7 @@ internal static unsafe class Payload
         Sys.Fail("exec", Libc.Errno, $"running {argv[0]}");
     }
 
-    private static string Resolve(string file, IReadOnlyList<string> env)
+    internal static string Resolve(string file, IReadOnlyList<string> env)
     {
         if (file.Contains('/', StringComparison.Ordinal)) return file;
         string path = "/usr/local/bin:/usr/bin:/bin";

@@ -8,7 +8,9 @@ namespace DevShell.Stage2;
 /// devshell-stage2 init</c> with the launch spec on fd 4 and the status pipe on fd 3.
 /// <list type="bullet">
 /// <item><c>init</c> runs as PID 1 of the env, as root: joins the cgroup and network namespace, builds the mounts,
-/// sets the hostname, spawns <c>payload</c> for the shell, reaps every orphan, and reports the shell's exit.</item>
+/// sets the hostname, starts the shell, reaps every orphan, and reports the shell's exit. Without a user namespace
+/// or rootfs it does the payload's steps itself on a thread of its own and posix_spawns the shell
+/// (<see cref="DirectStart"/>); otherwise it spawns <c>payload</c>.</item>
 /// <item><c>payload</c> becomes the shell: own session and controlling terminal, the developer's uid/gids, no
 /// capabilities, no_new_privs, the seccomp filter, on_enter hook, then execve. <c>devshell attach</c> runs it
 /// through nsenter to join a running env.</item>

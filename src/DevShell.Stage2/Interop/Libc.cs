@@ -159,7 +159,10 @@ internal static class K
     public const int ECHILD = 10, EINTR = 4, ENOENT = 2, EPERM = 1, EBUSY = 16;
 
     // posix_spawn flags (glibc)
-    public const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
+    public const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
+
+    // unshare(2) without a namespace: a private root, cwd and umask for the calling thread
+    public const int CLONE_FS = 0x00000200;
 
     // capabilities
     public const uint LINUX_CAPABILITY_VERSION_3 = 0x20080522;

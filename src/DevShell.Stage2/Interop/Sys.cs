@@ -202,9 +202,13 @@ internal static unsafe class Sys
 
     /// <summary>
     /// posix_spawn with the given fds mapped (child fd = key, parent fd = value), signal mask emptied and every
-    /// signal reset to default (the .NET runtime ignores SIGPIPE, which execve would otherwise pass on).
+    /// signal reset to default (the .NET runtime ignores SIGPIPE, which execve would otherwise pass on). With
+    /// <paramref name="newSession"/> the child calls setsid before it execs. glibc reports a failed execve as the
+    /// return value, so a failure here is either the clone or the exec; <paramref name="step"/> and
+    /// <paramref name="what"/> name it for the status line (default: "spawn", "starting PATH").
     /// </summary>
-    internal static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> env, (int Child, int Parent)[] fds)
+    internal static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> env, (int Child, int Parent)[] fds,
+        bool newSession = false, string step = "spawn", string? what = null)
     {
         void* fa = NativeMemory.AllocZeroed(512);
         void* attr = NativeMemory.AllocZeroed(512);
@@ -214,7 +218,7 @@ internal static unsafe class Sys
             Libc.posix_spawn_file_actions_init(fa);
             foreach (var (child, parent) in fds) Libc.posix_spawn_file_actions_adddup2(fa, parent, child);
             Libc.posix_spawnattr_init(attr);
-            Libc.posix_spawnattr_setflags(attr, (short)(K.POSIX_SPAWN_SETSIGMASK | K.POSIX_SPAWN_SETSIGDEF));
+            Libc.posix_spawnattr_setflags(attr, (short)(K.POSIX_SPAWN_SETSIGMASK | K.POSIX_SPAWN_SETSIGDEF | (newSession ? K.POSIX_SPAWN_SETSID : 0)));
             Libc.sigemptyset(set);
             Libc.posix_spawnattr_setsigmask(attr, set);
             Libc.sigfillset(set);
@@ -225,7 +229,7 @@ internal static unsafe class Sys
             fixed (byte* p = Z(path))
             {
                 int rc = Libc.posix_spawn(&pid, p, fa, attr, a.Pointer, e.Pointer);
-                if (rc != 0) Fail("spawn", rc, $"starting {path}");
+                if (rc != 0) Fail(step, rc, what ?? $"starting {path}");
             }
             return pid;
         }

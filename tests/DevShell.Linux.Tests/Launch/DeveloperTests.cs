@@ -108,6 +108,35 @@ public sealed class DeveloperTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void The_command_runs_as_the_developer_in_its_own_session_while_pid_1_keeps_root_and_its_capabilities()
+    {
+        if (!Requires.Root(output) || !Requires.Command("useradd", output)) return;
+        var dev = Dev();
+        // PID 1 drops privileges for the command on a thread of its own (the rest of PID 1 must stay root to reap,
+        // kill and report), and the command gets a session of its own.
+        var (code, stdout, stderr, _) = _env.Run(EnvHarness.Profile(),
+            "id -u; grep -E '^(Uid|CapEff):' /proc/1/status; grep '^CapEff:' /proc/self/status; ps -o sid= -p $$; echo $$", dev);
+        Assert.True(code == 0, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToArray();
+        Assert.Equal(_user!.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), lines[0]);
+        Assert.Matches(@"^Uid:\s+0\s+0\s+0\s+0$", lines[1]);
+        Assert.Matches(@"^CapEff:\s+[0-9a-f]+$", lines[2]);
+        Assert.NotEqual("CapEff:\t0000000000000000", lines[2]);
+        Assert.Equal("CapEff:\t0000000000000000", lines[3]);
+        Assert.Equal(lines[5], lines[4]); // the shell's session id is its own pid
+    }
+
+    [Fact]
+    public void A_command_that_does_not_exist_exits_127_and_names_itself()
+    {
+        if (!Requires.Root(output) || !Requires.Command("useradd", output)) return;
+        var (code, _, stderr, outcome) = _env.RunArgv(EnvHarness.Profile(), ["no-such-command-dstest"], Dev());
+        Assert.Equal(127, code);
+        Assert.Contains("no-such-command-dstest: command not found", stderr, StringComparison.Ordinal);
+        Assert.Contains(outcome.Errors, e => e.Contains("no-such-command-dstest: command not found", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Hooks_run_inside_as_the_developer_and_a_failing_hook_is_reported()
     {
         if (!Requires.Root(output) || !Requires.Command("useradd", output)) return;

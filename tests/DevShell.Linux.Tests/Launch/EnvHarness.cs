@@ -37,7 +37,11 @@ public sealed class EnvHarness : IDisposable
     };
 
     /// <summary>Runs <paramref name="command"/> (sh -c) in an env of <paramref name="profile"/> and returns exit code, stdout and stderr.</summary>
-    public (int Code, string Out, string Err, LaunchOutcome Outcome) Run(Profile profile, string command, Developer? dev = null)
+    public (int Code, string Out, string Err, LaunchOutcome Outcome) Run(Profile profile, string command, Developer? dev = null) =>
+        RunArgv(profile, ["/bin/sh", "-c", command], dev);
+
+    /// <summary>Runs <paramref name="argv"/> as the env's command (no shell in between).</summary>
+    public (int Code, string Out, string Err, LaunchOutcome Outcome) RunArgv(Profile profile, IReadOnlyList<string> argv, Developer? dev = null)
     {
         string outPath = Path.Combine(_dir, Guid.NewGuid().ToString("N") + ".out");
         string errPath = outPath + ".err";
@@ -46,12 +50,12 @@ public sealed class EnvHarness : IDisposable
         using var stdin = File.OpenRead("/dev/null");
         var request = new LaunchRequest
         {
-            Command = ["/bin/sh", "-c", command],
+            Command = [.. argv],
             Stdio = ((int)stdin.SafeFileHandle.DangerousGetHandle(), (int)stdout.SafeFileHandle.DangerousGetHandle(), (int)stderr.SafeFileHandle.DangerousGetHandle()),
         };
         dev ??= Developer.Resolve(new Dictionary<string, string?>(), 0, 0);
         var task = Task.Run(() => Launcher.Launch(profile, dev, request, new Dictionary<string, string?> { ["LANG"] = "C.UTF-8" }));
-        if (!task.Wait(TimeSpan.FromSeconds(60))) throw new TimeoutException($"the env did not finish: {command}");
+        if (!task.Wait(TimeSpan.FromSeconds(60))) throw new TimeoutException($"the env did not finish: {string.Join(' ', argv)}");
         var outcome = task.Result;
         stdout.Close();
         stderr.Close();
