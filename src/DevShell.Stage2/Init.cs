@@ -28,12 +28,21 @@ internal static unsafe class Init
         // on_exit hook are started BEFORE pivot_root and wait on a "go" pipe; pivot_root moves their root along. With a
         // user namespace they start early too: their id maps are written through /proc, which readonly mode makes
         // read-only, and a map must be written before the stage goes on.
+        // Without a user namespace, nothing needs the early stages before pivot_root: their runtime start overlaps the
+        // mounts, and PID 1 waits for "loaded" only right before pivot_root.
         bool early = spec.RootMode == "rootfs" || spec.UserNamespace;
+        bool waitLater = !spec.UserNamespace;
         if (spec.UserNamespace) UserNamespace.Prepare();
-        (int Pid, int Go) mainEarly = early ? SpawnWaiting(spec, "payload", null) : (-1, -1);
-        (int Pid, int Go) hookEarly = early && spec.OnExit is not null ? SpawnWaiting(spec, "hook", "on_exit") : (-1, -1);
+        (int Pid, int Go) mainEarly = early ? SpawnWaiting(spec, "payload", null, waitLoaded: !waitLater) : (-1, -1);
+        (int Pid, int Go) hookEarly = early && spec.OnExit is not null ? SpawnWaiting(spec, "hook", "on_exit", waitLoaded: !waitLater) : (-1, -1);
 
-        Mounts.Build(spec);
+        Mounts.Build(spec, beforePivot: early && waitLater
+            ? () =>
+            {
+                AwaitLoaded(spec, "payload", mainEarly);
+                if (hookEarly.Pid > 0) AwaitLoaded(spec, "hook", hookEarly);
+            }
+            : null);
 
         if (spec.Hostname.Length > 0)
         {
@@ -76,7 +85,7 @@ internal static unsafe class Init
     /// writes its go byte. Waiting for "loaded" matters: the dynamic loader maps libraries after posix_spawn returns,
     /// and must be done before pivot_root takes the host's /lib away.
     /// </summary>
-    private static (int Pid, int Go) SpawnWaiting(LaunchSpec spec, string mode, string? hook)
+    private static (int Pid, int Go) SpawnWaiting(LaunchSpec spec, string mode, string? hook, bool waitLoaded)
     {
         int* fds = stackalloc int[2];
         Sys.Check(Libc.socketpair(1 /* AF_UNIX */, 1 /* SOCK_STREAM */ | K.O_CLOEXEC, 0, fds), "spawn", "creating a start channel");
@@ -89,9 +98,18 @@ internal static unsafe class Init
         {
             Libc.close(fds[1]);
         }
+        var waiting = (pid, fds[0]);
+        if (waitLoaded) AwaitLoaded(spec, mode, waiting);
+        return waiting;
+    }
+
+    /// <summary>Blocks until a stage started by <see cref="SpawnWaiting"/> says it is loaded; with a user namespace, maps it.</summary>
+    private static void AwaitLoaded(LaunchSpec spec, string mode, (int Pid, int Go) waiting)
+    {
+        int pid = waiting.Pid;
         byte loaded;
         nint n;
-        do { n = Libc.read(fds[0], &loaded, 1); } while (n < 0 && Libc.Errno == K.EINTR);
+        do { n = Libc.read(waiting.Go, &loaded, 1); } while (n < 0 && Libc.Errno == K.EINTR);
         if (n != 1)
         {
             Sys.Fail(spec.UserNamespace ? "userns" : "spawn", K.ENOENT, spec.UserNamespace
@@ -105,7 +123,6 @@ internal static unsafe class Init
             UserNamespace.WriteMaps(pid, spec);
             if (mode == "payload") UserNamespace.Hold(pid);
         }
-        return (pid, fds[0]);
     }
 
     private static int Release((int Pid, int Go) waiting)

@@ -10,7 +10,9 @@ namespace DevShell.Stage2;
 /// </summary>
 internal static class Mounts
 {
-    public static void Build(LaunchSpec spec)
+    /// <param name="spec">The launch spec.</param>
+    /// <param name="beforePivot">Runs right before pivot_root (rootfs mode), while the host's root is still there.</param>
+    public static void Build(LaunchSpec spec, Action? beforePivot = null)
     {
         string root = spec.RootMode == "rootfs" && spec.Rootfs is not null ? spec.Rootfs : "";
         if (root.Length > 0)
@@ -64,7 +66,11 @@ internal static class Mounts
         foreach (var m in masks) Mask(root + m.Target);
         foreach (var fd in pinned) Libc.close(fd);
 
-        if (root.Length > 0) PivotInto(root);
+        if (root.Length > 0)
+        {
+            beforePivot?.Invoke();
+            PivotInto(root);
+        }
     }
 
     private static void Apply(MountOp m, string root)
