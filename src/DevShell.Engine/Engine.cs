@@ -19,7 +19,9 @@ namespace DevShell;
 /// </summary>
 public sealed class Engine : IDisposable
 {
-    private readonly Lazy<DevShellStore> _store;
+    private readonly Lock _storeGate = new();
+    private DevShellStore? _store;
+    private readonly StoreJournal _journal;
     private readonly Lazy<Launcher> _launcher;
     private readonly Lazy<CgroupHostInfo> _cgroupHost;
 
@@ -30,9 +32,9 @@ public sealed class Engine : IDisposable
         Developer = Developer.Resolve(Environment, Host.RealUid, Host.RealGid);
         Location = StorePaths.Resolve(Environment.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!), IsRoot);
         Paths = LauncherPaths.Discover();
-        _store = new(OpenStore);
+        _journal = new StoreJournal(() => Store);
         _cgroupHost = new(() => Linux.Cgroups.CgroupHost.Detect());
-        _launcher = new(() => new Launcher(Paths, Parts(), new StoreJournal(Store)) { Owner = Location.DbPath });
+        _launcher = new(() => new Launcher(Paths, Parts(), _journal) { Owner = Location.DbPath });
     }
 
     public IReadOnlyDictionary<string, string?> Environment { get; }
@@ -40,7 +42,32 @@ public sealed class Engine : IDisposable
     public Developer Developer { get; }
     public StoreLocation Location { get; }
     public LauncherPaths Paths { get; }
-    public DevShellStore Store => _store.Value;
+    /// <summary>The store, opened on first use.</summary>
+    public DevShellStore Store
+    {
+        get
+        {
+            lock (_storeGate)
+            {
+                return _store ??= OpenStore(out _, hold: false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts a store batch on this thread: the calls that follow share one hold of the store's lock and one open of
+    /// its file (see <see cref="DevShellStore.Batch"/>). When the store is not open yet, the batch begins with opening
+    /// it, so its check of the file shares that unit too. <see cref="Launch"/> ends it once the session is recorded.
+    /// </summary>
+    public StoreBatch BatchStore()
+    {
+        lock (_storeGate)
+        {
+            if (_store is not null) return _store.Batch();
+            _store = OpenStore(out var batch, hold: true);
+            return batch!;
+        }
+    }
     public Launcher Launcher => _launcher.Value;
     public CgroupHostInfo CgroupHost => _cgroupHost.Value;
 
@@ -58,10 +85,21 @@ public sealed class Engine : IDisposable
     /// <summary>Parts in creation order; teardown runs in reverse (network, then cgroup).</summary>
     private List<IEnvironmentPart> Parts() => [new HomePart(Location.DataDirectory), CgroupPart, NetworkPart];
 
-    private DevShellStore OpenStore()
+    private DevShellStore OpenStore(out StoreBatch? held, bool hold)
     {
         bool isNew = !File.Exists(Location.DbPath);
-        var store = DevShellStore.Open(Location.DbPath, new StoreOptions { Validation = Location.ToValidationContext() });
+        var options = new StoreOptions { Validation = Location.ToValidationContext() };
+        DevShellStore store;
+        if (hold)
+        {
+            store = DevShellStore.Open(Location.DbPath, options, out var batch);
+            held = batch;
+        }
+        else
+        {
+            store = DevShellStore.Open(Location.DbPath, options);
+            held = null;
+        }
         if (isNew && store.SeedIfEmpty(BuiltInPresets.Load()) > 0) store.Backup(force: true);
         GiveToDeveloper(Location.DataDirectory);
         GiveToDeveloper(Location.DbPath);
@@ -97,23 +135,41 @@ public sealed class Engine : IDisposable
     /// <summary>Time spent before the launcher started (for DEVSHELL_TRACE).</summary>
     public List<(string Phase, double Ms)> PrePhases { get; } = [];
 
-    public LaunchOutcome Launch(Profile profile, LaunchRequest request)
+    /// <summary>
+    /// Checks the host, reconciles, and launches. With <paramref name="batch"/> (from <see cref="BatchStore"/>, holding
+    /// the open of the store and the profile read), the cheap reconcile pass and the session's Starting record join that
+    /// unit of work, which ends right after the record: the launch's only store unit before the spawn.
+    /// </summary>
+    public LaunchOutcome Launch(Profile profile, LaunchRequest request, StoreBatch? batch = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         CheckHost(profile);
         PrePhases.Add(("preflight", clock.Elapsed.TotalMilliseconds));
         clock.Restart();
         // The cheap pass checks the recorded sessions only. A crashed launch always leaves its session record
-        // (it is written before any kernel object), so when that pass ends a session, look for objects too.
-        if (!Reconcile(scanObjects: false).Nothing) Reconcile();
+        // (it is written before any kernel object), so when that pass ends a session, look for objects too
+        // (outside the batch: a full pass may wait for an env to die, and other processes would wait on the lock).
+        if (!Reconcile(scanObjects: false).Nothing)
+        {
+            batch?.Dispose();
+            Reconcile();
+        }
         PrePhases.Add(("reconcile", clock.Elapsed.TotalMilliseconds));
-        return Launcher.Launch(profile, Developer, request, Environment);
+        _journal.EndAfterStarting = batch is { IsOpen: true } ? batch : null;
+        try
+        {
+            return Launcher.Launch(profile, Developer, request, Environment);
+        }
+        finally
+        {
+            _journal.EndAfterStarting = null;
+        }
     }
 
     /// <summary>Samples the env this process launches and records violations as they happen.</summary>
     public ViolationWatch Watch()
     {
-        var watch = new ViolationWatch(CgroupPart.Driver, new StoreJournal(Store), () => NetworkPart.Firewall.ReadDropCounters());
+        var watch = new ViolationWatch(CgroupPart.Driver, _journal, () => NetworkPart.Firewall.ReadDropCounters());
         Launcher.OnTick = watch.Tick;
         return watch;
     }
@@ -144,7 +200,7 @@ public sealed class Engine : IDisposable
 
     public void Dispose()
     {
-        if (_store.IsValueCreated) _store.Value.Dispose();
+        _store?.Dispose();
     }
 
     private static Dictionary<string, string?> ReadEnvironment()
@@ -160,10 +216,30 @@ public sealed class SessionNotFoundException(string id) : Exception($"no session
     public string Id { get; } = id;
 }
 
-/// <summary>Writes the life of sessions into the store.</summary>
-internal sealed class StoreJournal(DevShellStore store) : ISessionJournal
+/// <summary>Writes the life of sessions into the store (opened on first use).</summary>
+internal sealed class StoreJournal(Func<DevShellStore> open) : ISessionJournal
 {
-    public void Starting(EnvContext env, LaunchRequest request, int launcherPid) => store.AddSession(new SessionRecord
+    private DevShellStore? _store;
+
+    private DevShellStore Store => _store ??= open();
+
+    /// <summary>A batch to end once the Starting record is written (the launch's one store unit before the spawn).</summary>
+    public StoreBatch? EndAfterStarting { get; set; }
+
+    public void Starting(EnvContext env, LaunchRequest request, int launcherPid)
+    {
+        try
+        {
+            Store.AddSession(NewSession(env, request, launcherPid));
+        }
+        finally
+        {
+            EndAfterStarting?.Dispose();
+            EndAfterStarting = null;
+        }
+    }
+
+    private static SessionRecord NewSession(EnvContext env, LaunchRequest request, int launcherPid) => new()
     {
         Id = env.SessionId,
         Profile = env.Profile.Name,
@@ -175,12 +251,12 @@ internal sealed class StoreJournal(DevShellStore store) : ISessionJournal
         Namespaces = [.. env.Profile.Namespaces],
         StartedAt = DateTime.UtcNow,
         Command = [.. request.Command],
-    });
+    };
 
     public void Running(EnvContext env, int initPid)
     {
         long? ticks = ProcessInfo.StartTicks(initPid);
-        store.UpdateSession(env.SessionId, s =>
+        Store.UpdateSession(env.SessionId, s =>
         {
             s.State = SessionState.Running;
             s.InitPid = initPid;
@@ -199,7 +275,7 @@ internal sealed class StoreJournal(DevShellStore store) : ISessionJournal
 
     private void End(string sessionId, string state, int? exitCode, EventRecord? record)
     {
-        store.UpdateSession(sessionId, s =>
+        Store.UpdateSession(sessionId, s =>
         {
             s.State = state switch { "failed" => SessionState.Failed, "stopped" => SessionState.Stopped, _ => SessionState.Exited };
             s.EndedAt = DateTime.UtcNow;
@@ -209,14 +285,14 @@ internal sealed class StoreJournal(DevShellStore store) : ISessionJournal
     }
 
     public void Detached(string sessionId) =>
-        store.UpdateSession(sessionId, s =>
+        Store.UpdateSession(sessionId, s =>
         {
             s.LauncherPid = null;
             s.LauncherStartTicks = null;
         });
 
     public void Record(string sessionId, string profile, string kind, string message, long? value = null, long? limit = null) =>
-        store.AppendEvent(Event(sessionId, profile, kind, message, value, limit));
+        Store.AppendEvent(Event(sessionId, profile, kind, message, value, limit));
 
     private static EventRecord Event(string sessionId, string profile, string kind, string message, long? value = null, long? limit = null) =>
         new()

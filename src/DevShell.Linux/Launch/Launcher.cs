@@ -70,7 +70,19 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
     /// <summary>Optional hook called every ~250 ms while the env runs (usage sampling, violation checks).</summary>
     public Action<EnvContext>? OnTick { get; set; }
 
-    public static string NewSessionId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+    /// <summary>
+    /// 8 random hex digits from /dev/urandom. Not RandomNumberGenerator: on Linux it is OpenSSL's RAND_bytes, and loading
+    /// libssl, libcrypto and openssl.cnf for 4 bytes cost a launch several ms (nothing else on the launch path uses OpenSSL).
+    /// </summary>
+    public static string NewSessionId()
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        using (var urandom = File.OpenHandle("/dev/urandom"))
+        {
+            if (RandomAccess.Read(urandom, bytes, 0) != bytes.Length) throw new IOException("short read from /dev/urandom");
+        }
+        return Convert.ToHexStringLower(bytes);
+    }
 
     public LaunchOutcome Launch(Profile profile, Developer dev, LaunchRequest request, IReadOnlyDictionary<string, string?> hostEnv, string? sessionId = null)
     {
@@ -84,7 +96,11 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
 
         var env = new EnvContext(sessionId ?? NewSessionId(), profile, dev) { Phase = Mark };
         Claims.Claim(env.SessionId, Environment.ProcessId, Owner);
+        // Before any kernel object: a launcher killed at any later moment leaves a record that the next launch's
+        // cheap reconcile pass (and gc) finds. A store journal writes it as the last call of the launch's one store
+        // unit before the spawn (see Engine.Launch), so this phase is mostly that unit's log and checkpoint fsyncs.
         journal.Starting(env, request, Environment.ProcessId);
+        Mark("record");
         var prepared = new List<IEnvironmentPart>();
         try
         {

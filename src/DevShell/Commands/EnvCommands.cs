@@ -50,10 +50,12 @@ public static class EnvCommands
     private static int Shell(string profileName)
     {
         using var engine = new Engine();
+        // One store unit from opening the store to the session's Starting record (Launch ends it there).
+        using var batch = engine.BatchStore();
         var profile = engine.RequireProfile(profileName);
         bool tty = PtyRelay.StdinIsTerminal;
         using var watch = engine.Watch();
-        var outcome = engine.Launch(profile, new LaunchRequest { Interactive = true, Tty = tty });
+        var outcome = engine.Launch(profile, new LaunchRequest { Interactive = true, Tty = tty }, batch);
         foreach (var e in outcome.Errors) Console.Error.WriteLine($"devshell: {e}");
         if (outcome.Lingering)
         {
@@ -64,15 +66,21 @@ public static class EnvCommands
 
     private static int Run(string profileName, string[] command, bool failOnViolation, string? statusFile)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var engine = new Engine();
+        engine.PrePhases.Add(("engine", clock.Elapsed.TotalMilliseconds));
+        clock.Restart();
+        // One store unit from opening the store to the session's Starting record (Launch ends it there).
+        using var batch = engine.BatchStore();
         var profile = engine.RequireProfile(profileName);
+        engine.PrePhases.Add(("store", clock.Elapsed.TotalMilliseconds));
         if (command.Length == 0 && profile.Command is not { Count: > 0 })
         {
             throw new Core.Validation.DevShellInputException($"profile \"{profile.Name}\" has no default command: give one after --, e.g. devshell run {profile.Name} -- make test");
         }
         var started = DateTime.UtcNow;
         using var watch = engine.Watch();
-        var outcome = engine.Launch(profile, new LaunchRequest { Command = command, Interactive = false, Tty = false });
+        var outcome = engine.Launch(profile, new LaunchRequest { Command = command, Interactive = false, Tty = false }, batch);
         var wall = DateTime.UtcNow - started;
         Trace(engine, outcome);
         foreach (var e in outcome.Errors) Console.Error.WriteLine($"devshell: {e}");
