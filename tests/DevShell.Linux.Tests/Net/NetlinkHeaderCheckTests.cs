@@ -23,6 +23,7 @@ public sealed class NetlinkHeaderCheckTests(ITestOutputHelper output)
         "stddef.h", "stdio.h", "sched.h", "sys/mount.h", "sys/socket.h", "net/if.h",
         "linux/netlink.h", "linux/rtnetlink.h", "linux/if_link.h", "linux/veth.h", "linux/if_addr.h",
         "linux/netfilter.h", "linux/netfilter/nfnetlink.h", "linux/netfilter/nf_tables.h",
+        "linux/netfilter/nfnetlink_conntrack.h",
     ];
 
     [Fact]
@@ -57,6 +58,17 @@ public sealed class NetlinkHeaderCheckTests(ITestOutputHelper output)
             list.Add(($"offsetof {cType}.{cField}", $"offsetof(struct {cType}, {cField})", Marshal.OffsetOf<T>(csField).ToInt64()));
         void Const(string c, long value) => list.Add((c, c, value));
 
+        Const("NFNL_SUBSYS_CTNETLINK", Conntrack.NFNL_SUBSYS_CTNETLINK);
+        Const("IPCTNL_MSG_CT_NEW", Conntrack.IPCTNL_MSG_CT_NEW);
+        Const("IPCTNL_MSG_CT_GET", Conntrack.IPCTNL_MSG_CT_GET);
+        Const("IPCTNL_MSG_CT_DELETE", Conntrack.IPCTNL_MSG_CT_DELETE);
+        Const("CTA_TUPLE_ORIG", Conntrack.CTA_TUPLE_ORIG);
+        Const("CTA_ZONE", Conntrack.CTA_ZONE);
+        Const("CTA_TUPLE_IP", Conntrack.CTA_TUPLE_IP);
+        Const("CTA_TUPLE_PROTO", Conntrack.CTA_TUPLE_PROTO);
+        Const("CTA_IP_V4_DST", Conntrack.CTA_IP_V4_DST);
+        Const("CTA_PROTO_NUM", Conntrack.CTA_PROTO_NUM);
+        Const("CTA_PROTO_DST_PORT", Conntrack.CTA_PROTO_DST_PORT);
         Size<NlMsgHdr>("nlmsghdr");
         Offset<NlMsgHdr>("nlmsghdr", "nlmsg_len", nameof(NlMsgHdr.Len));
         Offset<NlMsgHdr>("nlmsghdr", "nlmsg_type", nameof(NlMsgHdr.Type));

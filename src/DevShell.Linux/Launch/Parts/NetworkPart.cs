@@ -117,7 +117,15 @@ public sealed class NetworkPart : IEnvironmentPart
         {
             ThrowIfPortPublished(registry, entry);
             firewall.EnsureUp();
-            firewall.AddEnv(entry.FirewallSpec(registry.PeerAddresses(except: env.SessionId)));
+            var spec = entry.FirewallSpec(registry.PeerAddresses(except: env.SessionId));
+            firewall.AddEnv(spec);
+            // Entries of a client still sending to a published UDP port keep their old NAT (a previous env, or none):
+            // dropped, its next packet takes this env's rule. TCP needs nothing: a new connection is a new entry.
+            foreach (var port in spec.Ports.Where(p => p.Protocol == Protocol.Udp))
+            {
+                Conntrack.FlushUdpToLoopback(port.HostPort);
+            }
+
             env.Phase?.Invoke("nft");
             var before = registry.PeerAddresses();
             registry.Add(entry);

@@ -38,6 +38,13 @@ internal sealed class NetlinkWriter
         payload.CopyTo(dst[Unsafe.SizeOf<RtAttr>()..]);
     }
 
+    /// <summary>Attributes already encoded (e.g. copied from a dump reply), padded to the netlink alignment.</summary>
+    public void Raw(ReadOnlySpan<byte> attributes)
+    {
+        Span<byte> dst = Reserve(Rtnl.AlignUp(attributes.Length));
+        attributes.CopyTo(dst);
+    }
+
     public void AttrU32(ushort type, uint value) =>
         Attr(type, MemoryMarshal.AsBytes(new ReadOnlySpan<uint>(in value)));
 
