@@ -84,6 +84,11 @@ internal static unsafe class DirectStart
         // A working directory of this thread's own: chdir below must not move PID 1's.
         Sys.Check(Libc.unshare(K.CLONE_FS), "chdir", "giving the start thread its own working directory");
 
+        // While this thread runs as the developer, a process of theirs passes ptrace's uid check against it, and the
+        // memory it would reach is all of PID 1's. The kernel makes the process non-dumpable when a thread's euid
+        // changes, but only if fs.suid_dumpable is 0: say so explicitly, whatever the host's setting.
+        Sys.Check(Libc.prctl(K.PR_SET_DUMPABLE, 0, 0, 0, 0), "identity", "making PID 1 non-dumpable before the drop");
+
         ulong keep = Capabilities.MaskOf(spec.KeepCaps);
         Capabilities.DropBounding(keep, Capabilities.LastCap());
         Sys.SetIdentity(spec.Groups.Count > 0 ? spec.Groups : [spec.Gid], spec.Gid, spec.Uid);

@@ -146,7 +146,7 @@ internal static class K
 
     // prctl(2)
     public const int PR_SET_KEEPCAPS = 8, PR_SET_SECCOMP = 22, PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38,
-        PR_CAP_AMBIENT = 47, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_CLEAR_ALL = 4, PR_SET_PDEATHSIG = 1;
+        PR_CAP_AMBIENT = 47, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_CLEAR_ALL = 4, PR_SET_PDEATHSIG = 1, PR_SET_DUMPABLE = 4;
     public const int SECCOMP_MODE_FILTER = 2;
 
     // ioctl(2)
