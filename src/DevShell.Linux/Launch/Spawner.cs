@@ -10,11 +10,13 @@ namespace DevShell.Linux.Launch;
 /// </summary>
 public static unsafe class Spawner
 {
-    /// <param name="fds">child fd → parent fd; only these (and nothing else) are open in the child, since every fd .NET opens is close-on-exec.</param>
+    /// <param name="fds">child fd → parent fd; only these (and nothing else) are open in the child: every fd .NET opens
+    /// is close-on-exec, and so is, after the first spawn, every fd devshell inherited from whoever started it.</param>
     /// <param name="newProcessGroup">put the child in a process group of its own, so terminal signals meant for the front don't reach it.</param>
     public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> env,
         IReadOnlyList<(int Child, int Parent)> fds, bool newProcessGroup)
     {
+        CloseInheritedOnExec();
         void* fa = NativeMemory.AllocZeroed(512);
         void* attr = NativeMemory.AllocZeroed(512);
         byte* set = stackalloc byte[128];
@@ -52,6 +54,25 @@ public static unsafe class Spawner
             NativeMemory.Free(attr);
             args.Dispose();
             envp.Dispose();
+        }
+    }
+
+    private static int _inheritedClosed;
+
+    /// <summary>
+    /// Marks every fd from 3 up close-on-exec, once per process. The fds devshell inherited from its caller (a CI
+    /// runner's pipes, a jobserver, an open directory or the host's terminal on another number) would otherwise pass
+    /// through unshare and stage two into the env: an open directory there reaches the host's files past the mount
+    /// namespace. .NET's own fds are close-on-exec already, and the fds a spawn maps are dup2'ed (which clears the flag).
+    /// </summary>
+    public static void CloseInheritedOnExec()
+    {
+        if (Interlocked.Exchange(ref _inheritedClosed, 1) != 0) return;
+        if (Sys.TryMarkCloseOnExecFrom(3) == 0) return;
+        // Kernels before 5.11 lack close_range: walk /proc/self/fd instead.
+        foreach (var entry in Directory.EnumerateFiles("/proc/self/fd"))
+        {
+            if (int.TryParse(Path.GetFileName(entry), out int fd) && fd >= 3) _ = Libc.fcntl(fd, Libc.F_SETFD, Libc.FD_CLOEXEC);
         }
     }
 
