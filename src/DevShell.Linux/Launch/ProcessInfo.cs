@@ -27,6 +27,16 @@ public static class ProcessInfo
         return now is not null && (startTicks is null || now == startTicks);
     }
 
+    /// <summary>True when <paramref name="pid"/> has exited and waits to be reaped (state Z), or is gone altogether.</summary>
+    public static bool IsZombieOrGone(int pid, string procRoot = "/proc")
+    {
+        Span<byte> stat = stackalloc byte[1024];
+        int n = ReadStat(Path.Combine(procRoot, pid.ToString(CultureInfo.InvariantCulture), "stat"), stat);
+        if (n <= 0) return true;
+        int close = stat[..n].LastIndexOf((byte)')');
+        return close > 0 && close + 2 < n && stat[close + 2] == (byte)'Z';
+    }
+
     /// <summary>
     /// Field 22 of a /proc/PID/stat line. The command name (field 2) may contain spaces and parentheses, so fields are
     /// counted after the last ')': field 3 (the state) comes right after it, field 22 is 19 spaces later.

@@ -101,7 +101,7 @@ public sealed class SessionReaper(DevShellStore store, Launcher launcher, IReadO
             var deadline = Environment.TickCount64 + 3000;
             while (ProcessInfo.IsSameProcess(pid, s.InitStartTicks) && Environment.TickCount64 < deadline)
             {
-                if (IsZombie(pid)) break;
+                if (ProcessInfo.IsZombieOrGone(pid)) break;
                 Thread.Sleep(10);
             }
         }
@@ -111,19 +111,5 @@ public sealed class SessionReaper(DevShellStore store, Launcher launcher, IReadO
         store.UpdateSession(s);
         store.ReleaseIp(s.Id);
         store.AppendEvent(new EventRecord { Time = DateTime.UtcNow, SessionId = s.Id, Profile = s.Profile, Kind = state == SessionState.Stopped ? EventKinds.Stopped : EventKinds.Gc, Message = why });
-    }
-
-    private static bool IsZombie(int pid)
-    {
-        try
-        {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            int close = stat.LastIndexOf(')');
-            return close > 0 && close + 2 < stat.Length && stat[close + 2] == 'Z';
-        }
-        catch (IOException)
-        {
-            return true;
-        }
     }
 }

@@ -34,6 +34,16 @@ public sealed class ProcessInfoTests : IDisposable
     }
 
     [Fact]
+    public void A_zombie_is_told_by_the_state_after_the_last_parenthesis_and_a_missing_process_counts_as_gone()
+    {
+        WriteStat(4444, "4444 (a) S) Z 1 4444 4444 0 -1 0\n");
+        WriteStat(4545, "4545 (Z) S 1 4545 4545 0 -1 0\n");
+        Assert.True(ProcessInfo.IsZombieOrGone(4444, _proc));
+        Assert.False(ProcessInfo.IsZombieOrGone(4545, _proc));
+        Assert.True(ProcessInfo.IsZombieOrGone(999_999, _proc));
+    }
+
+    [Fact]
     public void A_real_process_matches_its_own_start_time_and_not_once_it_has_exited()
     {
         using var p = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;

@@ -15,6 +15,7 @@ internal delegate void NetlinkMessageHandler(ushort type, ReadOnlySpan<byte> bod
 internal sealed class NetlinkSocket : IDisposable
 {
     internal const int MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40;
+    private static readonly int HeaderSize = Unsafe.SizeOf<NlMsgHdr>();
     private readonly byte[] _receive = new byte[64 * 1024];
     private int _fd;
     private uint _seq;
@@ -108,37 +109,27 @@ internal sealed class NetlinkSocket : IDisposable
         }
 
         var pending = new HashSet<uint>(acked);
-        int header = Unsafe.SizeOf<NlMsgHdr>();
         int first = 0;
         while (true)
         {
-            long n = Sys.TryRecv(_fd, _receive, MSG_TRUNC | MSG_DONTWAIT, out errno);
-            if (n < 0)
+            errno = Receive(MSG_DONTWAIT, out ReadOnlySpan<byte> rest);
+            if (errno == Errno.EAGAIN)
             {
-                if (errno == Errno.EAGAIN)
-                {
-                    break;
-                }
-
-                return first != 0 ? first : errno;
+                break;
             }
 
-            if (n > _receive.Length)
+            if (errno != 0)
             {
-                return Errno.ENOSPC;
+                return first != 0 && errno != Errno.ENOSPC ? first : errno;
             }
 
-            ReadOnlySpan<byte> rest = _receive.AsSpan(0, (int)n);
-            while (rest.Length >= header)
+            while (rest.Length >= HeaderSize)
             {
-                NlMsgHdr h = MemoryMarshal.Read<NlMsgHdr>(rest);
-                if (h.Len < header || h.Len > rest.Length)
+                if (!NextMessage(ref rest, out NlMsgHdr h, out ReadOnlySpan<byte> body))
                 {
                     return Errno.EIO;
                 }
 
-                ReadOnlySpan<byte> body = rest[header..(int)h.Len];
-                rest = rest[Math.Min(Rtnl.AlignUp((int)h.Len), rest.Length)..];
                 if (h.Type != Rtnl.NLMSG_ERROR)
                 {
                     continue;
@@ -185,31 +176,21 @@ internal sealed class NetlinkSocket : IDisposable
 
         bool ack = (flags & Rtnl.NLM_F_ACK) != 0;
         bool dump = (flags & Rtnl.NLM_F_DUMP) == Rtnl.NLM_F_DUMP;
-        int header = Unsafe.SizeOf<NlMsgHdr>();
         while (true)
         {
-            long n = Sys.TryRecv(_fd, _receive, MSG_TRUNC, out errno);
-            if (n < 0)
+            errno = Receive(0, out ReadOnlySpan<byte> rest);
+            if (errno != 0)
             {
                 return errno;
             }
 
-            if (n > _receive.Length)
+            while (rest.Length >= HeaderSize)
             {
-                return Errno.ENOSPC;
-            }
-
-            ReadOnlySpan<byte> rest = _receive.AsSpan(0, (int)n);
-            while (rest.Length >= header)
-            {
-                NlMsgHdr h = MemoryMarshal.Read<NlMsgHdr>(rest);
-                if (h.Len < header || h.Len > rest.Length)
+                if (!NextMessage(ref rest, out NlMsgHdr h, out ReadOnlySpan<byte> body))
                 {
                     return Errno.EIO;
                 }
 
-                ReadOnlySpan<byte> body = rest[header..(int)h.Len];
-                rest = rest[Math.Min(Rtnl.AlignUp((int)h.Len), rest.Length)..];
                 if (h.Seq != seq)
                 {
                     continue; // a late reply to an earlier request
@@ -239,6 +220,46 @@ internal sealed class NetlinkSocket : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Receives one datagram into the shared buffer: 0 with its bytes in <paramref name="data"/>, or the errno
+    /// (ENOSPC when it was larger than the buffer: MSG_TRUNC reports the real length).
+    /// </summary>
+    private int Receive(int flags, out ReadOnlySpan<byte> data)
+    {
+        data = default;
+        long n = Sys.TryRecv(_fd, _receive, MSG_TRUNC | flags, out int errno);
+        if (n < 0)
+        {
+            return errno;
+        }
+
+        if (n > _receive.Length)
+        {
+            return Errno.ENOSPC;
+        }
+
+        data = _receive.AsSpan(0, (int)n);
+        return 0;
+    }
+
+    /// <summary>
+    /// Takes the next message off the front of <paramref name="rest"/> (at least <see cref="HeaderSize"/> bytes):
+    /// its header and the bytes after it. False when its length does not fit what is left: malformed.
+    /// </summary>
+    private static bool NextMessage(ref ReadOnlySpan<byte> rest, out NlMsgHdr h, out ReadOnlySpan<byte> body)
+    {
+        body = default;
+        h = MemoryMarshal.Read<NlMsgHdr>(rest);
+        if (h.Len < HeaderSize || h.Len > rest.Length)
+        {
+            return false;
+        }
+
+        body = rest[HeaderSize..(int)h.Len];
+        rest = rest[Math.Min(Rtnl.AlignUp((int)h.Len), rest.Length)..];
+        return true;
     }
 
     private static int ParseError(ReadOnlySpan<byte> body, ushort flags, out string? detail)
