@@ -129,29 +129,19 @@ public static class NftListing
             : throw new FormatException("nft -j output has no \"nftables\" array");
 
     /// <summary>Names of the chains in a <c>nft -j list table ...</c> or <c>list chains</c> listing.</summary>
-    public static IReadOnlyList<string> ParseChainNames(string json)
-    {
-        var names = new List<string>();
-        using JsonDocument doc = JsonDocument.Parse(json);
-        foreach (JsonElement item in Items(doc))
-        {
-            if (item.TryGetProperty("chain", out JsonElement chain) && chain.GetProperty("name").GetString() is string name)
-            {
-                names.Add(name);
-            }
-        }
-
-        return names;
-    }
+    public static IReadOnlyList<string> ParseChainNames(string json) => ParseNames(json, "chain");
 
     /// <summary>Names of the tables in a <c>nft -j list tables</c> listing.</summary>
-    public static IReadOnlyList<string> ParseTableNames(string json)
+    public static IReadOnlyList<string> ParseTableNames(string json) => ParseNames(json, "table");
+
+    /// <summary>The "name" of every item of kind <paramref name="kind"/> ("chain", "table") in an <c>nft -j</c> listing.</summary>
+    private static List<string> ParseNames(string json, string kind)
     {
         var names = new List<string>();
         using JsonDocument doc = JsonDocument.Parse(json);
         foreach (JsonElement item in Items(doc))
         {
-            if (item.TryGetProperty("table", out JsonElement table) && table.GetProperty("name").GetString() is string name)
+            if (item.TryGetProperty(kind, out JsonElement element) && element.GetProperty("name").GetString() is string name)
             {
                 names.Add(name);
             }
