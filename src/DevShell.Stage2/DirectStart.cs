@@ -26,20 +26,11 @@ namespace DevShell.Stage2;
 /// </summary>
 internal static unsafe class DirectStart
 {
-    private static readonly string[] SetsidPaths = ["/usr/bin/setsid", "/bin/setsid"];
+    /// <summary>util-linux setsid, or null when it is not installed (the payload stage is used then). Looked up once.</summary>
+    private static readonly string? SetsidPath = Array.Find(["/usr/bin/setsid", "/bin/setsid"], File.Exists);
 
     /// <summary>Whether the shell or command is started this way.</summary>
-    public static bool AppliesToMain(LaunchSpec spec) => AppliesToHook(spec) && (!spec.Tty || Setsid() is not null);
-
-    /// <summary>util-linux setsid, or null when it is not installed (the payload stage is used then).</summary>
-    private static string? Setsid()
-    {
-        foreach (var path in SetsidPaths)
-        {
-            if (File.Exists(path)) return path;
-        }
-        return null;
-    }
+    public static bool AppliesToMain(LaunchSpec spec) => AppliesToHook(spec) && (!spec.Tty || SetsidPath is not null);
 
     /// <summary>Whether the on_exit hook is started this way (hooks never take the terminal).</summary>
     public static bool AppliesToHook(LaunchSpec spec) => !spec.UserNamespace && spec.RootMode != "rootfs";
@@ -110,7 +101,7 @@ internal static unsafe class DirectStart
         {
             // setsid makes its own session (it is no process group leader, so it does not fork) and takes fd 0, the
             // env's terminal, as controlling terminal, then execs the shell in place: the shell is the session leader.
-            string setsid = Setsid() ?? throw new StageException("tty", K.ENOENT, "util-linux setsid is not installed");
+            string setsid = SetsidPath ?? throw new StageException("tty", K.ENOENT, "util-linux setsid is not installed");
             argv[0] = path;
             argv.InsertRange(0, [setsid, "--ctty", "--"]);
             return Sys.Spawn(setsid, argv, spec.Env, [(0, 0), (1, 1), (2, 2)], newSession: false, "exec", what);
