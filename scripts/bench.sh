@@ -93,7 +93,7 @@ if phases:
     for line in open(os.path.join(res, "trace.txt")):
         parts = line.split()
         # "main" (time since Main) overlaps the phases; "process"/"runtime-startup" came from older builds.
-        if len(parts) >= 4 and parts[2] not in ("process", "runtime-startup", "main"):
+        if len(parts) >= 4 and parts[2] not in ("process", "runtime-startup", "main", "store-units"):
             runs.setdefault(parts[0], 0.0)
             runs[parts[0]] += float(parts[3])
     inside = med(list(runs.values()))
@@ -274,12 +274,14 @@ if phases:
     for p in order:
         if p in phase_med:
             a(f"| {p} | {phase_med[p]:.2f} |")
+    if "store-units" in phase_med:
+        a(f"| (store units of work per launch: lock, open, close of the database) | {phase_med['store-units']:.0f} |")
 else:
     a("n/a: this build prints no `devshell-trace:` lines.")
 a("")
 a("Phases: engine (developer, paths), store (open the database and read the profile, in one unit with the next three),")
-a("preflight (host checks), reconcile (the cheap pass over recorded sessions), record (claim file + the Starting session row),")
-a("ipam (address from the store), netns (create and pin), veth (create, move, address, bridge port), nft (one batch:")
+a("preflight (host checks), reconcile (the cheap pass over recorded sessions), record (claim file, the Starting session row")
+a("and the IP lease, then the unit's close; ipam in older builds), netns (create and pin), veth (create, move, address, bridge port), nft (one batch:")
 a("chain, counter, map element), names (hosts/resolv.conf), cgroup (make the groups, write limits), home, spec (write the")
 a("launch spec), spawn (posix_spawn of unshare), stage2 (until PID 1 reports ready: cgroup join, netns, mounts, hostname),")
 a("run (the drop to the developer, seccomp and the command itself, until its exit is reported), teardown (all parts in")

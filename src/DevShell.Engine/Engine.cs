@@ -34,7 +34,7 @@ public sealed class Engine : IDisposable
         Paths = LauncherPaths.Discover();
         _journal = new StoreJournal(() => Store);
         _cgroupHost = new(() => Linux.Cgroups.CgroupHost.Detect());
-        _launcher = new(() => new Launcher(Paths, Parts(), _journal) { Owner = Location.DbPath });
+        _launcher = new(() => new Launcher(Paths, Parts(), _journal) { Owner = Location.DbPath, RunningRecordDelayMs = RunningRecordDelay(Environment) });
     }
 
     public IReadOnlyDictionary<string, string?> Environment { get; }
@@ -179,7 +179,7 @@ public sealed class Engine : IDisposable
         if (!IsRoot) throw new HostUnsupportedException("attaching to an env needs root: run it with sudo");
         Reconcile();
         var s = RequireSession(sessionId);
-        if (!s.IsActive || s.InitPid is not int pid || !ProcessInfo.IsSameProcess(pid, s.InitStartTicks))
+        if (!s.IsActive || Reaper().InitOf(s) is not (int pid, var ticks) || !ProcessInfo.IsSameProcess(pid, ticks))
         {
             throw new SessionNotFoundException(sessionId);
         }
@@ -203,6 +203,12 @@ public sealed class Engine : IDisposable
         _store?.Dispose();
     }
 
+    private static int RunningRecordDelay(IReadOnlyDictionary<string, string?> environment) =>
+        environment.TryGetValue("DEVSHELL_RUNNING_RECORD_DELAY_MS", out var text)
+            && int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int ms)
+            ? ms
+            : Launcher.DefaultRunningRecordDelayMs;
+
     private static Dictionary<string, string?> ReadEnvironment()
     {
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -223,20 +229,19 @@ internal sealed class StoreJournal(Func<DevShellStore> open) : ISessionJournal
 
     private DevShellStore Store => _store ??= open();
 
-    /// <summary>A batch to end once the Starting record is written (the launch's one store unit before the spawn).</summary>
+    /// <summary>
+    /// A batch to end once the session is recorded and the parts have reserved what they need from the store (the
+    /// launch's one store unit before the spawn).
+    /// </summary>
     public StoreBatch? EndAfterStarting { get; set; }
 
-    public void Starting(EnvContext env, LaunchRequest request, int launcherPid)
+    public void Starting(EnvContext env, LaunchRequest request, int launcherPid) =>
+        Store.AddSession(NewSession(env, request, launcherPid));
+
+    public void Reserved()
     {
-        try
-        {
-            Store.AddSession(NewSession(env, request, launcherPid));
-        }
-        finally
-        {
-            EndAfterStarting?.Dispose();
-            EndAfterStarting = null;
-        }
+        EndAfterStarting?.Dispose();
+        EndAfterStarting = null;
     }
 
     private static SessionRecord NewSession(EnvContext env, LaunchRequest request, int launcherPid) => new()
@@ -256,16 +261,7 @@ internal sealed class StoreJournal(Func<DevShellStore> open) : ISessionJournal
     public void Running(EnvContext env, int initPid)
     {
         long? ticks = ProcessInfo.StartTicks(initPid);
-        Store.UpdateSession(env.SessionId, s =>
-        {
-            s.State = SessionState.Running;
-            s.InitPid = initPid;
-            s.InitStartTicks = ticks;
-            s.CgroupPaths = new Dictionary<string, string>(env.CgroupPaths);
-            s.NetnsPath = env.NetnsPath;
-            s.Veth = env.Veth;
-            s.Ip = env.Ip;
-        }, Event(env.SessionId, env.Profile.Name, EventKinds.Started, $"pid {initPid}"));
+        Store.UpdateSession(env.SessionId, s => SetRunning(s, env, initPid, ticks), Started(env, initPid));
     }
 
     public void Ended(string sessionId, string state, int? exitCode, string? message) => End(sessionId, state, exitCode, null);
@@ -273,16 +269,41 @@ internal sealed class StoreJournal(Func<DevShellStore> open) : ISessionJournal
     public void Ended(string sessionId, string profile, string state, int? exitCode, string message, long? value) =>
         End(sessionId, state, exitCode, Event(sessionId, profile, state, message, value));
 
-    private void End(string sessionId, string state, int? exitCode, EventRecord? record)
-    {
-        Store.UpdateSession(sessionId, s =>
+    /// <summary>One write for both records; the started event keeps its place before the ended one.</summary>
+    public void RanAndEnded(EnvContext env, int initPid, string state, int exitCode, string message) =>
+        Store.UpdateSession(env.SessionId, s =>
         {
-            s.State = state switch { "failed" => SessionState.Failed, "stopped" => SessionState.Stopped, _ => SessionState.Exited };
-            s.EndedAt = DateTime.UtcNow;
-            s.ExitCode = exitCode;
-            if (exitCode > 128) s.Signal = exitCode - 128;
-        }, record, releaseIp: true);
+            // PID 1 is gone by now: its start time is no longer readable, and nothing needs it for an ended session.
+            SetRunning(s, env, initPid, ticks: null);
+            SetEnded(s, state, exitCode);
+        }, [Started(env, initPid), Event(env.SessionId, env.Profile.Name, state, message, exitCode)], releaseIp: true);
+
+    private void End(string sessionId, string state, int? exitCode, EventRecord? record) =>
+        Store.UpdateSession(sessionId, s => SetEnded(s, state, exitCode), record, releaseIp: true);
+
+    private static void SetRunning(SessionRecord s, EnvContext env, int initPid, long? ticks)
+    {
+        if (s.EndedAt is null) s.State = SessionState.Running; // not over a stop that came first
+        s.InitPid = initPid;
+        s.InitStartTicks = ticks;
+        s.CgroupPaths = new Dictionary<string, string>(env.CgroupPaths);
+        s.NetnsPath = env.NetnsPath;
+        s.Veth = env.Veth;
+        s.Ip = env.Ip;
     }
+
+    private static void SetEnded(SessionRecord s, string state, int? exitCode)
+    {
+        s.ExitCode = exitCode;
+        if (exitCode > 128) s.Signal = exitCode - 128;
+        // `devshell stop` got there first (its kill is why the env ended): the session stays stopped, as of then.
+        if (s.State == SessionState.Stopped && s.EndedAt is not null) return;
+        s.State = state switch { "failed" => SessionState.Failed, "stopped" => SessionState.Stopped, _ => SessionState.Exited };
+        s.EndedAt = DateTime.UtcNow;
+    }
+
+    private static EventRecord Started(EnvContext env, int initPid) =>
+        Event(env.SessionId, env.Profile.Name, EventKinds.Started, $"pid {initPid}");
 
     public void Detached(string sessionId) =>
         Store.UpdateSession(sessionId, s =>

@@ -47,12 +47,23 @@ public sealed partial class DevShellStore
     /// IP lease. In shared mode every separate call opens and closes the file (and checkpoints after a write); a
     /// launch changes its session twice, so this keeps it to one open each time. Returns false if there is no such session.
     /// </summary>
-    public bool UpdateSession(string id, Action<SessionRecord> change, EventRecord? record = null, bool releaseIp = false)
+    public bool UpdateSession(string id, Action<SessionRecord> change, EventRecord? record = null, bool releaseIp = false) =>
+        UpdateSession(id, change, record is null ? [] : [record], releaseIp);
+
+    /// <summary>
+    /// <see cref="UpdateSession(string, Action{SessionRecord}, EventRecord?, bool)"/> with several events, appended in
+    /// order in the same transaction.
+    /// </summary>
+    public bool UpdateSession(string id, Action<SessionRecord> change, IReadOnlyList<EventRecord> records, bool releaseIp = false)
     {
         ArgumentNullException.ThrowIfNull(change);
-        if (record is not null && record.Time == default)
+        ArgumentNullException.ThrowIfNull(records);
+        foreach (var record in records)
         {
-            record.Time = Now();
+            if (record.Time == default)
+            {
+                record.Time = Now();
+            }
         }
 
         return InTransaction(() =>
@@ -66,7 +77,7 @@ public sealed partial class DevShellStore
             var session = RecordDocuments.ToSession(stored);
             change(session);
             sessions.Update(RecordDocuments.ToDocument(session));
-            if (record is not null)
+            foreach (var record in records)
             {
                 record.Id = 0;
                 record.Id = Db.GetCollection(EventsCollection, BsonAutoId.Int64).Insert(RecordDocuments.ToDocument(record)).AsInt64;

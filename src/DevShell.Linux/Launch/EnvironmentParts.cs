@@ -40,6 +40,15 @@ public interface IEnvironmentPart
 {
     string Name { get; }
 
+    /// <summary>
+    /// Store-only work that must precede this part's objects (the IP lease): runs in the launch's store unit before the
+    /// spawn, right after the session's Starting record and before any part's <see cref="Prepare"/>. No kernel objects
+    /// here. The session's end (its Ended record, or gc) releases what it reserved.
+    /// </summary>
+    void Reserve(EnvContext env)
+    {
+    }
+
     /// <summary>Creates this part's objects. On failure it must leave nothing behind of its own.</summary>
     void Prepare(EnvContext env);
 

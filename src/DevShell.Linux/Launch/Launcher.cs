@@ -37,6 +37,25 @@ public interface ISessionJournal
         Record(sessionId, profile, state, message, value);
     }
 
+    /// <summary>
+    /// The session is recorded and every part has made its store reservations (<see cref="IEnvironmentPart.Reserve"/>):
+    /// the launch's last store call before its first kernel object. A store journal ends its first unit of work here.
+    /// </summary>
+    void Reserved()
+    {
+    }
+
+    /// <summary>
+    /// <see cref="Running"/> and <see cref="Ended(string, string, string, int?, string, long?)"/> at once, for an env that
+    /// ended before its Running record was due (see <see cref="Launcher.RunningRecordDelayMs"/>); a store journal makes
+    /// it one write.
+    /// </summary>
+    void RanAndEnded(EnvContext env, int initPid, string state, int exitCode, string message)
+    {
+        Running(env, initPid);
+        Ended(env.SessionId, env.Profile.Name, state, exitCode, message, exitCode);
+    }
+
     /// <summary>The shell exited but other processes keep the env running; the launcher no longer owns it.</summary>
     void Detached(string sessionId);
     void Record(string sessionId, string profile, string kind, string message, long? value = null, long? limit = null);
@@ -66,6 +85,17 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
 
     /// <summary>Names the database a claim belongs to (shown to whoever finds it).</summary>
     public string Owner { get; init; } = "";
+
+    /// <summary>
+    /// How long a command (`devshell run`) runs before its session is recorded as running, with its PID 1, cgroups and
+    /// address. Until then `ps` shows it as starting, and stop, attach and gc find its PID 1 in its claim. Short enough
+    /// that nobody looks sooner; long enough that a quick check (`run P -- true` is ~40 ms) writes its records in two
+    /// store units instead of three.
+    /// </summary>
+    public int RunningRecordDelayMs { get; init; } = DefaultRunningRecordDelayMs;
+
+    /// <summary>The default of <see cref="RunningRecordDelayMs"/>; DEVSHELL_RUNNING_RECORD_DELAY_MS overrides it (for tests).</summary>
+    public const int DefaultRunningRecordDelayMs = 200;
 
     /// <summary>Optional hook called every ~250 ms while the env runs (usage sampling, violation checks).</summary>
     public Action<EnvContext>? OnTick { get; set; }
@@ -97,13 +127,36 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         var env = new EnvContext(sessionId ?? NewSessionId(), profile, dev) { Phase = Mark };
         Claims.Claim(env.SessionId, Environment.ProcessId, Owner);
         // Before any kernel object: a launcher killed at any later moment leaves a record that the next launch's
-        // cheap reconcile pass (and gc) finds. A store journal writes it as the last call of the launch's one store
-        // unit before the spawn (see Engine.Launch), so this phase is mostly that unit's log and checkpoint fsyncs.
-        journal.Starting(env, request, Environment.ProcessId);
-        Mark("record");
+        // cheap reconcile pass (and gc) finds. A store journal writes it, and the parts' reservations (the IP lease),
+        // in the launch's one store unit before the spawn (see Engine.Launch), which ends at Reserved.
+        try
+        {
+            journal.Starting(env, request, Environment.ProcessId);
+        }
+        catch
+        {
+            journal.Reserved();
+            throw;
+        }
+
         var prepared = new List<IEnvironmentPart>();
         try
         {
+            try
+            {
+                foreach (var part in parts)
+                {
+                    prepared.Add(part);
+                    part.Reserve(env);
+                }
+            }
+            finally
+            {
+                journal.Reserved();
+            }
+
+            Mark("record");
+            prepared.Clear();
             foreach (var part in parts)
             {
                 prepared.Add(part);
@@ -160,6 +213,8 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         var status = new StatusState(statusRead);
         using var signals = request.Tty ? null : ForwardSignals(launcher);
         Task? running = null;
+        bool runningWritten = false;
+        int initPid = -1;
         int initExit = -1;
         try
         {
@@ -174,21 +229,32 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
                 throw new LaunchException($"profile \"{env.Profile.Name}\": could not start the environment: {why}", rc > 0 ? rc : StatusProtocol.SetupFailedExitCode);
             }
 
-            int initPid = ChildOf(launcher) ?? launcher;
+            initPid = ChildOf(launcher) ?? launcher;
             Claims.SetInit(env.SessionId, initPid);
             // PID 1's exit, seen on a pidfd, lets teardown start before util-linux unshare (its parent) has exited.
             if (initPid != launcher) initExit = Sys.TryPidfdOpen(initPid, out _);
-            // Recorded while the shell starts (a store write is a few ms); always finished before the session ends.
-            running = Task.Run(() => journal.Running(env, initPid));
             if (pty is not null)
             {
+                // A shell: recorded as running while it starts (a store write is a few ms), finished before it ends.
+                int pid = initPid;
+                running = Task.Run(() => journal.Running(env, pid));
                 pty.Run(statusRead, line => status.Handle(line), OnTick is null ? null : () => OnTick(env));
             }
             else
             {
+                // A command: recorded as running once it has run for RunningRecordDelayMs. One that ends sooner (most
+                // CI steps that only check something) gets its Running and Ended records in one write at the end.
+                long due = Environment.TickCount64 + RunningRecordDelayMs;
                 while (!status.Exited && !status.Eof)
                 {
-                    if (!status.Pump(250)) OnTick?.Invoke(env);
+                    int wait = runningWritten ? 250 : (int)Math.Clamp(due - Environment.TickCount64, 0, 250);
+                    if (status.Pump(wait)) continue;
+                    if (!runningWritten && Environment.TickCount64 >= due)
+                    {
+                        runningWritten = true;
+                        journal.Running(env, initPid);
+                    }
+                    OnTick?.Invoke(env);
                 }
             }
             OnTick?.Invoke(env); // a last reading before teardown: counters of the final moments, the memory peak
@@ -207,9 +273,11 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             try
             {
                 running?.Wait();
+                runningWritten |= running is not null;
             }
             catch (AggregateException e)
             {
+                runningWritten = true; // attempted: the record stays as the store has it
                 status.Errors.Add($"recording the session as running failed: {e.InnerException?.Message}");
             }
         }
@@ -217,6 +285,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         int code = status.ExitCode ?? -1;
         if (status.Lingering)
         {
+            if (!runningWritten) journal.Running(env, initPid);
             journal.Detached(env.SessionId);
             journal.Record(env.SessionId, env.Profile.Name, "detached", $"the shell exited; {status.LingerCount} process(es) keep the env running");
             return new LaunchOutcome(env.SessionId, code, true, status.Errors, phases);
@@ -235,7 +304,9 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         Teardown(env.SessionId, parts);
         if (status.InitExited) _ = Spawner.Wait(launcher);
         mark("teardown");
-        journal.Ended(env.SessionId, env.Profile.Name, "exited", code, $"exit code {code.ToString(CultureInfo.InvariantCulture)}", code);
+        string message = $"exit code {code.ToString(CultureInfo.InvariantCulture)}";
+        if (runningWritten) journal.Ended(env.SessionId, env.Profile.Name, "exited", code, message, code);
+        else journal.RanAndEnded(env, initPid, "exited", code, message);
         return new LaunchOutcome(env.SessionId, code, false, status.Errors, phases);
     }
 

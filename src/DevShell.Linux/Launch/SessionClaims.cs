@@ -30,18 +30,28 @@ public sealed class SessionClaims(string runDir)
     public void Release(string sessionId) => File.Delete(PathOf(sessionId));
 
     /// <summary>True when the session's launcher or its PID 1 is still the process that claimed it.</summary>
-    public bool IsAlive(string sessionId)
+    public bool IsAlive(string sessionId) =>
+        Processes(sessionId).Any(p => ProcessInfo.IsSameProcess(p.Pid, p.StartTicks));
+
+    /// <summary>
+    /// The session's PID 1 as its launcher claimed it once the env was ready, or null. The store records it too, but
+    /// a command's session is recorded as running only after <see cref="Launcher.RunningRecordDelayMs"/>: until then
+    /// this is where stop, attach and gc find it.
+    /// </summary>
+    public (int Pid, long? StartTicks)? Init(string sessionId) =>
+        Processes(sessionId).Where(p => p.Role == "init").Select(p => ((int, long?)?)(p.Pid, p.StartTicks)).FirstOrDefault();
+
+    private IEnumerable<(string Role, int Pid, long? StartTicks)> Processes(string sessionId)
     {
         string path = PathOf(sessionId);
-        if (!File.Exists(path)) return false;
         string[] lines;
         try
         {
             lines = File.ReadAllLines(path);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return false;
+            yield break; // FileNotFoundException included: no claim
         }
         foreach (var line in lines)
         {
@@ -49,9 +59,8 @@ public sealed class SessionClaims(string runDir)
             if (f.Length < 3 || (f[0] != "launcher" && f[0] != "init")) continue;
             if (!int.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) continue;
             long? ticks = long.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out long t) ? t : null;
-            if (ProcessInfo.IsSameProcess(pid, ticks)) return true;
+            yield return (f[0], pid, ticks);
         }
-        return false;
     }
 
     /// <summary>Session ids with a claim file.</summary>

@@ -42,7 +42,7 @@ public sealed class SessionReaper(DevShellStore store, Launcher launcher, IReadO
         var active = new HashSet<string>(StringComparer.Ordinal);
         foreach (var s in store.ListActiveSessions())
         {
-            bool initAlive = s.InitPid is int pid && ProcessInfo.IsSameProcess(pid, s.InitStartTicks);
+            bool initAlive = InitOf(s) is { } init && ProcessInfo.IsSameProcess(init.Pid, init.StartTicks);
             bool launcherAlive = s.LauncherPid is int lp && ProcessInfo.IsSameProcess(lp, s.LauncherStartTicks);
             bool detached = s.LauncherPid is null;
             if (launcherAlive || (detached && initAlive))
@@ -92,24 +92,31 @@ public sealed class SessionReaper(DevShellStore store, Launcher launcher, IReadO
         return new GcReport(ended, removed);
     }
 
+    /// <summary>The session's PID 1: from its record, or (a command not yet recorded as running) from its claim.</summary>
+    public (int Pid, long? StartTicks)? InitOf(SessionRecord s) =>
+        s.InitPid is int pid ? (pid, s.InitStartTicks) : launcher.Claims.Init(s.Id);
+
     /// <summary>Kills the env (SIGKILL to its PID 1 takes the whole PID namespace), tears it down and records why.</summary>
     public void Stop(SessionRecord s, SessionState state, string why)
     {
-        if (s.InitPid is int pid && ProcessInfo.IsSameProcess(pid, s.InitStartTicks))
+        if (InitOf(s) is (int pid, var ticks) && ProcessInfo.IsSameProcess(pid, ticks))
         {
             _ = Sys.TryKill(pid, 9);
             var deadline = Environment.TickCount64 + 3000;
-            while (ProcessInfo.IsSameProcess(pid, s.InitStartTicks) && Environment.TickCount64 < deadline)
+            while (ProcessInfo.IsSameProcess(pid, ticks) && Environment.TickCount64 < deadline)
             {
                 if (ProcessInfo.IsZombieOrGone(pid)) break;
                 Thread.Sleep(10);
             }
         }
         launcher.Teardown(s.Id);
-        s.State = state;
-        s.EndedAt = DateTime.UtcNow;
-        store.UpdateSession(s);
-        store.ReleaseIp(s.Id);
+        // A change of the stored record, not a write of this copy: the env's launcher may have recorded its end (exit
+        // code, PID 1, address) meanwhile. A stop is why the env ended, so its state wins; an earlier end time stays.
+        store.UpdateSession(s.Id, r =>
+        {
+            if (state == SessionState.Stopped || r.EndedAt is null) r.State = state;
+            r.EndedAt ??= DateTime.UtcNow;
+        }, releaseIp: true);
         store.AppendEvent(new EventRecord { Time = DateTime.UtcNow, SessionId = s.Id, Profile = s.Profile, Kind = state == SessionState.Stopped ? EventKinds.Stopped : EventKinds.Gc, Message = why });
     }
 }

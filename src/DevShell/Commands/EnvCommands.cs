@@ -101,6 +101,8 @@ public static class EnvCommands
         // From Main on: Process.StartTime has whole-second resolution here, so runtime start-up is measured with hyperfine.
         Console.Error.WriteLine($"devshell-trace: main {Program.SinceMain.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)}");
         foreach (var (phase, ms) in engine.PrePhases.Concat(outcome.Phases)) Console.Error.WriteLine($"devshell-trace: {phase} {ms.ToString("0.00", CultureInfo.InvariantCulture)}");
+        // Units of work (lock, open, close of the database file) this launch took: each costs a few ms.
+        Console.Error.WriteLine($"devshell-trace: store-units {engine.Store.UnitsOpened.ToString(CultureInfo.InvariantCulture)}");
     }
 
     private static void WriteVerdict(string path, LaunchOutcome outcome, TimeSpan wall, ViolationWatch watch)

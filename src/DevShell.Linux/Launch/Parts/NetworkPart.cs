@@ -89,14 +89,23 @@ public sealed class NetworkPart : IEnvironmentPart
 
     private NftFirewall FirewallWith(Ipv4Cidr subnet) => new(new NftTableConfig(_names.Table, _names.Bridge, subnet));
 
+    /// <summary>
+    /// IPAM: the env's address (the subnet too, on the first bridged launch), leased in the launch's store unit before
+    /// the spawn, which its Starting record shares: no store unit of its own.
+    /// </summary>
+    public void Reserve(EnvContext env)
+    {
+        var net = env.Profile.Network;
+        if (net.Mode != "bridge") return;
+        env.Ip = _store.AllocateIp(env.SessionId, Subnet, staticIp: net.Ip).Ip;
+    }
+
     public void Prepare(EnvContext env)
     {
         var net = env.Profile.Network;
         if (net.Mode != "bridge") return;
-        var lease = _store.AllocateIp(env.SessionId, Subnet, staticIp: net.Ip);
-        env.Ip = lease.Ip;
-        if (!Ipv4.TryParse(lease.Ip, out uint address)) throw new InvalidOperationException($"IPAM returned a bad address \"{lease.Ip}\"");
-        env.Phase?.Invoke("ipam");
+        if (env.Ip is null) Reserve(env); // a caller that did not reserve first
+        if (!Ipv4.TryParse(env.Ip, out uint address)) throw new InvalidOperationException($"IPAM returned a bad address \"{env.Ip}\"");
 
         env.NetnsPath = _netns.Create(env.SessionId, out Netlink inside);
         env.Phase?.Invoke("netns");

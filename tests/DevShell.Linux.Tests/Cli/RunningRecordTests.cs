@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Text.Json;
+using DevShell.Linux.Tests.Support;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DevShell.Linux.Tests.Cli;
+
+/// <summary>
+/// A command's session is recorded as running only after a delay (one store write less for quick commands). Until then
+/// its PID 1 is known from its claim file alone: stop, attach and gc must find it there.
+/// </summary>
+[Collection("env")]
+public sealed class RunningRecordTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly CliRunner _cli = new();
+
+    public void Dispose() => _cli.Dispose();
+
+    private const string Plain = """{ "name": "plain", "shell": "/bin/sh", "network": { "mode": "none" } }""";
+
+    private void AddPlain()
+    {
+        var r = _cli.RunWith(Plain, TimeSpan.FromSeconds(30), "profile", "add", "-");
+        Assert.True(r.Code == 0, r.ToString());
+    }
+
+    [Fact]
+    public void A_quick_command_is_recorded_with_its_pid_and_both_events_in_two_store_units()
+    {
+        if (!Requires.Root(output)) return;
+        AddPlain();
+        _cli.Env["DEVSHELL_TRACE"] = "1";
+        var r = _cli.Run("run", "plain", "--", "true");
+        _cli.Env.Remove("DEVSHELL_TRACE");
+        Assert.True(r.Code == 0, r.ToString());
+        Assert.Contains("devshell-trace: store-units 2\n", r.Err, StringComparison.Ordinal);
+
+        using var ps = JsonDocument.Parse(_cli.Run("ps", "--all", "--json").Out);
+        var session = Assert.Single(ps.RootElement.EnumerateArray());
+        Assert.Equal("exited", session.GetProperty("state").GetString());
+        Assert.Equal(0, session.GetProperty("exit_code").GetInt32());
+        Assert.True(session.GetProperty("init_pid").GetInt32() > 1, session.ToString());
+        string id = session.GetProperty("id").GetString()!;
+
+        var events = _cli.Run("events", "--session", id, "--json");
+        Assert.True(events.Code == 0, events.ToString());
+        // One JSON object per line, oldest first.
+        var kinds = events.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("kind").GetString())
+            .ToList();
+        Assert.Equal(["started", "exited"], kinds);
+    }
+
+    [Fact]
+    public void A_command_not_yet_recorded_as_running_can_be_attached_to_and_stopped()
+    {
+        if (!Requires.Root(output)) return;
+        AddPlain();
+        _cli.Env["DEVSHELL_RUNNING_RECORD_DELAY_MS"] = "600000";
+        using var running = _cli.Start(["run", "plain", "--", "sleep", "120"]);
+        try
+        {
+            string id = WaitForReadyInClaim(out int init);
+            Assert.Equal("starting", State(id));
+
+            var attach = _cli.Run("attach", id, "--", "cat", "/proc/1/comm");
+            Assert.True(attach.Code == 0, attach.ToString());
+            Assert.Contains("devshell-stage2", attach.Out, StringComparison.Ordinal);
+
+            var stop = _cli.Run("stop", id);
+            Assert.True(stop.Code == 0, stop.ToString());
+            Assert.True(running.WaitForExit(20_000), "the launcher did not end after stop");
+            Assert.Equal(137, running.ExitCode);
+            Assert.True(Gone(init), $"PID 1 ({init}) outlived stop");
+            Assert.Equal("stopped", State(id));
+            Assert.Empty(_cli.LeftoverCgroups());
+        }
+        finally
+        {
+            if (!running.HasExited) running.Kill();
+        }
+    }
+
+    [Fact]
+    public void Kill_9_of_the_launcher_before_the_running_record_then_gc_ends_the_env()
+    {
+        if (!Requires.Root(output)) return;
+        AddPlain();
+        _cli.Env["DEVSHELL_RUNNING_RECORD_DELAY_MS"] = "600000";
+        using var running = _cli.Start(["run", "plain", "--", "sleep", "120"]);
+        string id;
+        int init;
+        try
+        {
+            id = WaitForReadyInClaim(out init);
+        }
+        finally
+        {
+            running.Kill(); // SIGKILL to the launcher only: the env keeps running, recorded as starting
+            running.WaitForExit(10_000);
+        }
+        Assert.False(Gone(init), "the env died with its launcher: this test no longer checks gc");
+
+        var gc = _cli.Run("gc");
+        output.WriteLine(gc.ToString());
+        Assert.Equal(0, gc.Code);
+        Assert.Contains($"ended session {id}", gc.Out, StringComparison.Ordinal);
+        Assert.True(Gone(init), $"gc left PID 1 ({init}) of {id} running");
+        Assert.Empty(_cli.LeftoverCgroups());
+        Assert.False(File.Exists(Path.Combine(_cli.Dir, "run", "sessions", id + ".claim")));
+    }
+
+    /// <summary>Waits until a session's claim names its PID 1 (stage two is ready), and returns the session id.</summary>
+    private string WaitForReadyInClaim(out int init)
+    {
+        string dir = Path.Combine(_cli.Dir, "run", "sessions");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var claim in Directory.Exists(dir) ? Directory.GetFiles(dir, "*.claim") : [])
+            {
+                string? line;
+                try
+                {
+                    line = File.ReadAllLines(claim).FirstOrDefault(l => l.StartsWith("init ", StringComparison.Ordinal));
+                }
+                catch (IOException)
+                {
+                    continue;
+                }
+                if (line is null) continue;
+                init = int.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+                return Path.GetFileNameWithoutExtension(claim);
+            }
+            Thread.Sleep(20);
+        }
+        throw new TimeoutException("no session claimed its PID 1 within 20 s");
+    }
+
+    private string State(string id)
+    {
+        using var ps = JsonDocument.Parse(_cli.Run("ps", "--all", "--json").Out);
+        return ps.RootElement.EnumerateArray().Single(s => s.GetProperty("id").GetString() == id).GetProperty("state").GetString()!;
+    }
+
+    /// <summary>The process has exited (gone, or a zombie waiting for its parent to reap it).</summary>
+    private static bool Gone(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+}
