@@ -22,6 +22,13 @@ internal static unsafe class Init
             Sys.Check(Libc.setns(fd, K.CLONE_NEWNET), "netns", $"joining the network namespace {spec.NetnsPath}");
             Libc.close(fd);
         }
+
+        // Without a user namespace or rootfs, PID 1 starts the command from a thread of its own (DirectStart). It is
+        // begun here, after the last namespace PID 1 joins itself (a thread keeps the namespaces it was created in)
+        // and before the loopback, mounts and hostname, which it drops to the developer alongside.
+        bool early = spec.RootMode == "rootfs" || spec.UserNamespace;
+        var direct = !early && DirectStart.AppliesToMain(spec) ? DirectStart.Begin(spec, hook: null) : null;
+
         if (spec.LoopbackUp) LoopbackUp();
 
         // With a rootfs, the new root usually has no glibc for this (dynamically linked) binary, so the payload and the
@@ -30,7 +37,6 @@ internal static unsafe class Init
         // read-only, and a map must be written before the stage goes on.
         // Without a user namespace, nothing needs the early stages before pivot_root: their runtime start overlaps the
         // mounts, and PID 1 waits for "loaded" only right before pivot_root.
-        bool early = spec.RootMode == "rootfs" || spec.UserNamespace;
         bool waitLater = !spec.UserNamespace;
         if (spec.UserNamespace) UserNamespace.Prepare();
         (int Pid, int Go) mainEarly = early ? SpawnWaiting(spec, "payload", null, waitLoaded: !waitLater) : (-1, -1);
@@ -50,12 +56,12 @@ internal static unsafe class Init
             fixed (byte* p = name) Sys.Check(Libc.sethostname(p, name.Length), "hostname", $"setting the hostname to {spec.Hostname}");
         }
 
-        if (!early && DirectStart.AppliesToMain(spec))
+        if (direct is not null)
         {
             // "ready" first, as when a payload stage was spawned: the front's own post-ready work overlaps the start.
             Sys.TryWriteLine(status, StatusProtocol.Ready);
             int failedCode = -1;
-            var started = DirectStart.Run(spec, hook: null);
+            var started = DirectStart.Finish(direct);
             if (started.Failure is { } e)
             {
                 // As a failing payload stage did: the error, and the command counts as exited with 125/127.
@@ -75,7 +81,7 @@ internal static unsafe class Init
     {
         if (hookEarly.Pid > 0) return Release(hookEarly);
         if (!DirectStart.AppliesToHook(spec)) return SpawnStage(spec, "hook", "on_exit");
-        var started = DirectStart.Run(spec, hook: "on_exit");
+        var started = DirectStart.Finish(DirectStart.Begin(spec, hook: "on_exit"));
         if (started.Failure is not null) throw started.Failure;
         return started.Pid;
     }

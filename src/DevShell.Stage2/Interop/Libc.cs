@@ -115,6 +115,17 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib)]
     internal static partial void _exit(int code);
 
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int eventfd(uint initval, int flags);
+
+    /// <summary>Returns an errno value (0 on success); does not set errno.</summary>
+    [LibraryImport(Lib)]
+    internal static partial int pthread_create(nuint* thread, void* attr, delegate* unmanaged<nint, nint> start, nint arg);
+
+    /// <summary>Returns an errno value (0 on success); does not set errno.</summary>
+    [LibraryImport(Lib)]
+    internal static partial int pthread_join(nuint thread, void** result);
+
     [LibraryImport(Lib)]
     internal static partial uint getuid();
 
@@ -163,6 +174,9 @@ internal static class K
 
     // unshare(2) without a namespace: a private root, cwd and umask for the calling thread
     public const int CLONE_FS = 0x00000200;
+
+    // eventfd(2)
+    public const int EFD_CLOEXEC = 0x80000;
 
     // capabilities
     public const uint LINUX_CAPABILITY_VERSION_3 = 0x20080522;
