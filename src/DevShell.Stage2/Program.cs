@@ -35,7 +35,7 @@ internal static class Program
             }
             return mode switch
             {
-                "init" => Init.Run(spec),
+                "init" => ExitNow(Init.Run(spec)),
                 "payload" => Payload.Run(spec, hook: null),
                 "join" when args.Length > 1 => Join.Run(spec, args[1..]),
                 "hook" when args.Length > 1 => Payload.Run(spec, hook: args[1]),
@@ -52,6 +52,17 @@ internal static class Program
             Report(status, "spec", 22, e.Message);
             return StatusProtocol.SetupFailedExitCode;
         }
+    }
+
+    /// <summary>
+    /// PID 1 ends with _exit once its last status line is written: the front waits for PID 1's exit before it tears
+    /// the env down, and returning from Main first runs the runtime's shutdown and the atexit handlers. Stage two
+    /// buffers nothing (every line is one write(2)), so there is nothing for them to flush.
+    /// </summary>
+    private static int ExitNow(int code)
+    {
+        Libc._exit(code);
+        return code; // not reached
     }
 
     internal static void Report(int statusFd, string step, int errno, string message)
