@@ -85,7 +85,7 @@ for line in open(os.path.join(res, "trace.txt")) if os.path.exists(os.path.join(
     parts = line.split()
     if len(parts) >= 4:
         phases.setdefault(parts[2], []).append(float(parts[3]))
-order = ["engine", "store", "preflight", "reconcile", "record", "ipam", "netns", "veth", "nft", "names", "network", "cgroup", "home", "spec", "spawn", "stage2", "run", "teardown"]
+order = ["engine", "store", "preflight", "reconcile", "record", "ipam", "netns", "veth", "nft", "names", "network", "cgroup", "home", "spec", "spawn", "stage2", "run", "teardown", "ended"]
 phase_med = {p: med(v) for p, v in phases.items()}
 inside = None
 if phases:
@@ -162,7 +162,7 @@ for lvl, d, names in (("L1", L1, ["devshell", "unshare", "bwrap"]), ("L2", L2, [
         extra = "" if n == "devshell" else f" (devshell / {n} = {fr(ratio(base, m))})"
         row(lvl, n, f"{f(m)}{extra}, CPU {f(cpu(d, n))}")
 row("front", "devshell --version", f(g(VER, "version")))
-row("front", "L3 median minus its traced phases (runtime start-up, CLI parsing, the ended record, exit)", f(front_other))
+row("front", "L3 median minus its traced phases (runtime start-up, CLI parsing, exit)", f(front_other))
 for p in order:
     if p in phase_med:
         row("phase", p, f(phase_med[p], nd=2))
@@ -270,7 +270,7 @@ if phases:
     a(f"| .NET front start-up alone (`devshell --version`, hyperfine) | {f(g(VER, 'version'), '')} |")
     a(f"| `devshell run l3 -- true`, whole (hyperfine median above) | {f(g(L3, 'devshell'), '')} |")
     a(f"| sum of the traced phases below (median over runs) | {f(inside, '')} |")
-    a(f"| the rest, outside every phase: NativeAOT runtime start-up, CLI parsing, the ended session record, process exit | {f(front_other, '')} |")
+    a(f"| the rest, outside every phase: NativeAOT runtime start-up, CLI parsing, process exit | {f(front_other, '')} |")
     for p in order:
         if p in phase_med:
             a(f"| {p} | {phase_med[p]:.2f} |")
@@ -285,7 +285,8 @@ a("and the IP lease, then the unit's close; ipam in older builds), netns (create
 a("chain, counter, map element), names (hosts/resolv.conf), cgroup (make the groups, write limits), home, spec (write the")
 a("launch spec), spawn (posix_spawn of unshare), stage2 (until PID 1 reports ready: cgroup join, netns, mounts, hostname),")
 a("run (the drop to the developer, seccomp and the command itself, until its exit is reported), teardown (all parts in")
-a("reverse, overlapped with unshare's exit).")
+a("reverse, overlapped with unshare's exit), ended (the session's end record and lease release; an env without an address")
+a("writes it during the teardown, and this is what remains of it).")
 a("")
 a("## Interactive prompt, memory, scale, sampler, network")
 a("")
@@ -319,7 +320,7 @@ notes = []
 if d3 is not None and d3 > 40:
     share = "" if front_other is None else (
         f" About {front_other:.0f} ms of it is outside every launch phase: starting the .NET runtime (`devshell --version`"
-        f" alone takes {g(VER, 'version'):.0f} ms), CLI parsing, the ended session record (a LiteDB write with its fsyncs) and the process exit.")
+        f" alone takes {g(VER, 'version'):.0f} ms), CLI parsing and the process exit.")
     notes.append(f"L3 takes {d3:.0f} ms, not 40 ms.{share} The phases themselves sum to {inside:.0f} ms." if inside else f"L3 takes {d3:.0f} ms, not 40 ms.")
 if d3 and fl3 and d3 >= fl3:
     notes.append(f"The scripted floor ({fl3:.1f} ms) beats devshell ({d3:.1f} ms): a shell script pays no runtime start-up and keeps no database.")

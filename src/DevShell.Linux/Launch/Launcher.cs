@@ -301,12 +301,30 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             code = 128 + 9;
             status.Errors.Add("the env was killed (devshell stop, or its PID 1 was killed from outside)");
         }
-        Teardown(env.SessionId, parts);
-        if (status.InitExited) _ = Spawner.Wait(launcher);
-        mark("teardown");
         string message = $"exit code {code.ToString(CultureInfo.InvariantCulture)}";
-        if (runningWritten) journal.Ended(env.SessionId, env.Profile.Name, "exited", code, message, code);
-        else journal.RanAndEnded(env, initPid, "exited", code, message);
+        void RecordEnd()
+        {
+            if (runningWritten) journal.Ended(env.SessionId, env.Profile.Name, "exited", code, message, code);
+            else journal.RanAndEnded(env, initPid, "exited", code, message);
+        }
+
+        // The end record releases the session's IP lease, so with an address it waits for the network to be gone.
+        // Without one it does not depend on the teardown: it is written on a second thread meanwhile (a crash between
+        // the two is what gc reconciles anyway: objects without a live claim, or a record without a live launcher).
+        var ending = env.Ip is null ? Task.Factory.StartNew(RecordEnd, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default) : null;
+        try
+        {
+            Teardown(env.SessionId, parts);
+            if (status.InitExited) _ = Spawner.Wait(launcher);
+            mark("teardown");
+        }
+        finally
+        {
+            ending?.GetAwaiter().GetResult();
+        }
+
+        if (ending is null) RecordEnd();
+        mark("ended");
         return new LaunchOutcome(env.SessionId, code, false, status.Errors, phases);
     }
 
