@@ -448,20 +448,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
     private static List<string> EnvironmentList() => ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"];
 
     /// <summary>Host PID of the first child of a process (stage two's init is the child of unshare).</summary>
-    public static int? ChildOf(int pid)
-    {
-        try
-        {
-            var text = File.ReadAllText($"/proc/{pid}/task/{pid}/children").Trim();
-            if (text.Length == 0) return null;
-            var first = text.Split(' ')[0];
-            return int.Parse(first, CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+    public static int? ChildOf(int pid) => ProcessInfo.FirstChild(pid);
 
     /// <summary>devshell run: Ctrl-C and termination signals go to the command's process group inside the env.</summary>
     private static SignalForwarder ForwardSignals(int launcher) => new(launcher);

@@ -58,6 +58,21 @@ public static class ProcessInfo
     }
 
     /// <summary>Reads a small /proc file into <paramref name="buffer"/>; the byte count, or -1 when it cannot be read.</summary>
+    /// <summary>
+    /// The first child of a process (from /proc/PID/task/PID/children, the main thread's children), or null. Read
+    /// into a stack buffer: a launch asks once for stage two's PID 1, right on its critical path.
+    /// </summary>
+    public static int? FirstChild(int pid, string procRoot = "/proc")
+    {
+        Span<byte> children = stackalloc byte[256];
+        string id = pid.ToString(CultureInfo.InvariantCulture);
+        int n = ReadStat(Path.Combine(procRoot, id, "task", id, "children"), children);
+        if (n <= 0) return null;
+        var text = children[..n];
+        int end = text.IndexOfAny((byte)' ', (byte)'\n');
+        return int.TryParse(end < 0 ? text : text[..end], NumberStyles.None, CultureInfo.InvariantCulture, out int child) ? child : null;
+    }
+
     private static int ReadStat(string path, Span<byte> buffer)
     {
         int fd = Sys.TryOpen(path, LibC.O_RDONLY, out _);

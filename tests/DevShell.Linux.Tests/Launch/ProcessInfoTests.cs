@@ -24,6 +24,34 @@ public sealed class ProcessInfoTests : IDisposable
     }
 
     [Fact]
+    public void The_first_child_is_the_first_pid_of_the_main_threads_children_file()
+    {
+        string task = Path.Combine(_proc, "4646", "task", "4646");
+        Directory.CreateDirectory(task);
+        File.WriteAllText(Path.Combine(task, "children"), "4650 4702 ");
+        Assert.Equal(4650, ProcessInfo.FirstChild(4646, _proc));
+        File.WriteAllText(Path.Combine(task, "children"), "");
+        Assert.Null(ProcessInfo.FirstChild(4646, _proc));
+        Assert.Null(ProcessInfo.FirstChild(999_999, _proc));
+    }
+
+    [Fact]
+    public void The_first_child_of_a_real_process_is_the_one_it_started()
+    {
+        using var shell = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "sleep 30 & echo $!; wait"]) { RedirectStandardOutput = true })!;
+        try
+        {
+            int sleeper = int.Parse(shell.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(sleeper, ProcessInfo.FirstChild(shell.Id));
+        }
+        finally
+        {
+            shell.Kill(entireProcessTree: true);
+            shell.WaitForExit(5000);
+        }
+    }
+
+    [Fact]
     public void A_missing_or_truncated_stat_file_means_the_process_is_gone()
     {
         Assert.Null(ProcessInfo.StartTicks(999_999, _proc));
