@@ -238,12 +238,15 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
             // Reading the header, every collection page and the (small) profile and lease documents proves the file is usable.
             // Sessions and events are not counted here: counting walks their whole _id index, whose size grows with the
             // history (2.5 ms per open at 200 sessions and 400 events), and every call that reads them checks them anyway.
+            // Profiles are read as documents, not parsed: a parse with its schema walk per profile made every launch
+            // slower with each profile added, and the launch parses its own profile right after (a profile whose JSON
+            // no longer parses is reported as damage by the call that reads it).
             var db = Db;
             _ = db.GetCollectionNames().ToList();
             db.GetCollection(LeasesCollection).EnsureIndex("session", unique: true);
             db.GetCollection(EventsCollection).EnsureIndex(RecordDocuments.EventSessionField);
             db.GetCollection(SessionsCollection).EnsureIndex(RecordDocuments.SessionStateField);
-            _ = db.GetCollection(ProfilesCollection).FindAll().Select(FromDocument).Count();
+            _ = db.GetCollection(ProfilesCollection).FindAll().Count(d => d["json"].IsString);
             _ = db.GetCollection(LeasesCollection).FindAll().Count();
             return 0;
         });

@@ -405,6 +405,30 @@ public class DevShellStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_stored_profile_whose_json_no_longer_parses_is_reported_as_damage_when_read_and_spares_the_others()
+    {
+        using (var store = Open())
+        {
+            store.Add(new Profile { Name = "good" });
+            store.Add(new Profile { Name = "broken" });
+        }
+
+        using (var raw = new LiteDB.LiteDatabase(new LiteDB.ConnectionString { Filename = DbPath, Connection = LiteDB.ConnectionType.Direct }))
+        {
+            var profiles = raw.GetCollection("profiles");
+            var doc = profiles.FindById("broken");
+            doc["json"] = "{ \"name\": \"broken\", ";
+            profiles.Update(doc);
+        }
+
+        // Opening reads every profile document but parses none: the other profiles stay usable.
+        using var reopened = Open();
+        Assert.Equal("good", reopened.Require("good").Name);
+        var e = Assert.Throws<StoreCorruptedException>(() => reopened.Require("broken"));
+        Assert.Contains("damaged", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Truncated_file_is_reported_as_corrupted()
     {
         using (var store = Open())
