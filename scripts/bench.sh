@@ -85,7 +85,7 @@ for line in open(os.path.join(res, "trace.txt")) if os.path.exists(os.path.join(
     parts = line.split()
     if len(parts) >= 4:
         phases.setdefault(parts[2], []).append(float(parts[3]))
-order = ["engine", "store", "preflight", "reconcile", "record", "ipam", "netns", "veth", "nft", "names", "network", "cgroup", "home", "spec", "spawn", "stage2", "run", "teardown", "ended"]
+order = ["engine", "store", "preflight", "reconcile", "record", "ipam", "netns", "veth", "nft", "names", "network", "cgroup", "home", "spec", "spawn", "stage2", "run", "sample", "teardown", "ended"]
 phase_med = {p: med(v) for p, v in phases.items()}
 inside = None
 if phases:
@@ -284,7 +284,8 @@ a("preflight (host checks), reconcile (the cheap pass over recorded sessions), r
 a("and the IP lease, then the unit's close; ipam in older builds), netns (create and pin), veth (create, move, address, bridge port), nft (one batch:")
 a("chain, counter, map element), names (hosts/resolv.conf), cgroup (make the groups, write limits), home, spec (write the")
 a("launch spec), spawn (posix_spawn of unshare), stage2 (until PID 1 reports ready: cgroup join, netns, mounts, hostname),")
-a("run (the drop to the developer, seccomp and the command itself, until its exit is reported), teardown (all parts in")
+a("run (the drop to the developer, seccomp and the command itself, until its exit is reported), sample (the last usage")
+a("reading of the env's cgroups and drop counter, for violations and the verdict), teardown (all parts in")
 a("reverse, overlapped with unshare's exit), ended (the session's end record and lease release; an env without an address")
 a("writes it during the teardown, and this is what remains of it).")
 a("")

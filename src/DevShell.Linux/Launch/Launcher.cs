@@ -257,8 +257,9 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
                     OnTick?.Invoke(env);
                 }
             }
-            OnTick?.Invoke(env); // a last reading before teardown: counters of the final moments, the memory peak
             mark("run");
+            OnTick?.Invoke(env); // a last reading before teardown: counters of the final moments, the memory peak
+            mark("sample");
 
             // After the shell exits, PID 1 either exits or says other processes keep the env alive ("linger N"). Its
             // exit shows on the pidfd (the kernel has killed and reaped everything in its PID namespace by then, so
