@@ -57,6 +57,33 @@ public sealed class NetworkPartTeardownTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_teardown_leaves_the_lease_to_the_ended_record_except_for_an_orphan_gc_found()
+    {
+        if (!Requires.Root(output) || !Requires.Command("nft", output, "apt-get install nftables"))
+        {
+            return;
+        }
+
+        using var lab = new PartLab(output);
+
+        // The launcher's path: Teardown, then the journal's ended record releases the lease in the same store write.
+        var ended = lab.Start(PartLab.Profile("ended"));
+        Assert.True(lab.Part.Teardown(ended.SessionId));
+        Assert.Contains(lab.Store.ListLeases(), l => l.SessionId == ended.SessionId);
+        lab.Store.UpdateSession(ended.SessionId, s => s.State = Core.Sessions.SessionState.Exited, releaseIp: true);
+        lab.Forget(ended.SessionId);
+        Assert.DoesNotContain(lab.Store.ListLeases(), l => l.SessionId == ended.SessionId);
+
+        // gc's path: an env whose launcher vanished is found by its objects; its teardown releases the lease too.
+        var orphan = lab.Start(PartLab.Profile("orphan"));
+        lab.Forget(orphan.SessionId);
+        Assert.Contains(orphan.SessionId, lab.Part.FindSessions());
+        Assert.True(lab.Part.Teardown(orphan.SessionId));
+        Assert.DoesNotContain(lab.Store.ListLeases(), l => l.SessionId == orphan.SessionId);
+        Assert.DoesNotContain(orphan.SessionId, lab.Part.FindSessions());
+    }
+
+    [Fact]
     public void A_host_port_another_env_publishes_is_refused_naming_the_port_the_env_and_the_fix()
     {
         if (!Requires.Root(output) || !Requires.Command("nft", output, "apt-get install nftables"))

@@ -50,6 +50,7 @@ internal sealed class PartLab : IDisposable
         _running.Add(env.SessionId);
         try
         {
+            Part.Reserve(env); // in the launch's first store unit, before any phase is traced
             Part.Prepare(env);
         }
         catch
@@ -75,6 +76,9 @@ internal sealed class PartLab : IDisposable
         _running.Remove(sessionId);
         return clean;
     }
+
+    /// <summary>Forgets a started env as a launcher killed with -9 would: nothing ends it or releases its lease.</summary>
+    public void Forget(string sessionId) => _running.Remove(sessionId);
 
     public void Dispose()
     {

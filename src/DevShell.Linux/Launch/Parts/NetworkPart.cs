@@ -59,6 +59,7 @@ public sealed class NetworkPart : IEnvironmentPart
     private readonly Lazy<Ipv4Cidr> _subnet;
     private readonly NetnsManager _netns;
     private readonly HashSet<string> _leaseOnly = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _found = new(StringComparer.Ordinal);
 
     public NetworkPart(DevShellStore store, NetworkNames names)
     {
@@ -151,8 +152,10 @@ public sealed class NetworkPart : IEnvironmentPart
 
     /// <summary>
     /// Removes the env's network by session id. The veth deletion, which waits for the kernel's rcu_barrier (~20 ms),
-    /// starts first on its own thread and is joined before this returns; the rules, names, netns file and lease go
-    /// meanwhile, so when it returns none of them, nor the veth, remains.
+    /// starts first on its own thread and is joined before this returns; the rules, names and netns file go meanwhile,
+    /// so when it returns none of them, nor the veth, remains. The IP lease is released here only for an orphan that
+    /// gc found (<see cref="FindSessions"/>): the launcher's journal and gc's reaper release the lease of a session they
+    /// end in the same store write as its ended record, after this returns.
     /// </summary>
     public bool Teardown(string sessionId)
     {
@@ -224,10 +227,10 @@ public sealed class NetworkPart : IEnvironmentPart
 
         if (!vethGoing) BridgeNetwork.Detach(sessionId);
         _netns.Delete(sessionId);
-        // The address may be handed out again while the old veth is still being deleted. The kernel takes the link off
-        // the bridge before its rcu_barrier (normally while the rules above were removed), and an env's MAC follows
-        // from its address, so a new env with this address is not confused with the old one.
-        _store.ReleaseIp(sessionId);
+        // The lease of an env the launcher or gc's reaper ends goes with its ended record (one store write, after this
+        // returns: the address is never handed out while the old veth exists). Only an orphan gc found here
+        // (FindSessions: objects without an active session) has nobody else to release it.
+        if (_found.Remove(sessionId)) _store.ReleaseIp(sessionId);
         return clean;
     }
 
@@ -278,6 +281,8 @@ public sealed class NetworkPart : IEnvironmentPart
         {
         }
 
+        _found.Clear();
+        _found.UnionWith(ids);
         _leaseOnly.Clear();
         foreach (var lease in _store.ListLeases())
         {
