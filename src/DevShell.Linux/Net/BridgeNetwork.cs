@@ -111,25 +111,20 @@ public sealed class BridgeNetwork
     public static int UplinkMtu(string procRoot = "/proc", string sysRoot = "/sys")
     {
         int mtu = 0;
-        IReadOnlyList<HostRoute> routes;
+        List<string> uplinks;
         try
         {
-            routes = HostRoutes.Read(procRoot);
+            uplinks = HostRoutes.DefaultRouteInterfaces(SmallFile.ReadText(Path.Combine(procRoot, "net", "route")));
         }
         catch (IOException)
         {
             return 1500;
         }
 
-        foreach (HostRoute route in routes)
+        foreach (string uplink in uplinks)
         {
-            if (route.Destination.PrefixLength != 0)
-            {
-                continue;
-            }
-
-            string file = Path.Combine(sysRoot, "class", "net", route.Interface, "mtu");
-            if (File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), System.Globalization.CultureInfo.InvariantCulture, out int m) && m > 0)
+            string file = Path.Combine(sysRoot, "class", "net", uplink, "mtu");
+            if (SmallFile.TryReadText(file) is string text && int.TryParse(text.Trim(), System.Globalization.CultureInfo.InvariantCulture, out int m) && m > 0)
             {
                 mtu = mtu == 0 ? m : Math.Min(mtu, m);
             }
@@ -266,7 +261,7 @@ public sealed class BridgeNetwork
     {
         try
         {
-            return int.TryParse(File.ReadAllText(Path.Combine(_sysRoot, "class", "net", BridgeName, "addr_assign_type")).Trim(),
+            return int.TryParse(SmallFile.ReadText(Path.Combine(_sysRoot, "class", "net", BridgeName, "addr_assign_type")).Trim(),
                 System.Globalization.CultureInfo.InvariantCulture, out int t) ? t : -1;
         }
         catch (IOException)

@@ -11,7 +11,80 @@ public readonly record struct HostRoute(string Interface, Ipv4Cidr Destination, 
 public static class HostRoutes
 {
     public static IReadOnlyList<HostRoute> Read(string procRoot = "/proc") =>
-        Parse(File.ReadAllText(Path.Combine(procRoot, "net", "route")));
+        Parse(SmallFile.ReadText(Path.Combine(procRoot, "net", "route")));
+
+    /// <summary>
+    /// The interfaces of the default routes (destination and mask 0) in a /proc/net/route text, in order. Every launch
+    /// needs only these (for the uplink MTU): one pass over the text without splitting it into strings or building
+    /// CIDRs, which on a cold process cost more than reading the file.
+    /// </summary>
+    public static List<string> DefaultRouteInterfaces(string text)
+    {
+        var interfaces = new List<string>();
+        bool header = true;
+        foreach (ReadOnlySpan<char> line in text.AsSpan().EnumerateLines())
+        {
+            if (header)
+            {
+                header = false;
+                continue;
+            }
+
+            // Fields: Iface Destination Gateway Flags RefCnt Use Metric Mask ...
+            ReadOnlySpan<char> rest = line;
+            string iface = "";
+            bool wellFormed = true, isDefault = false;
+            int field = 0;
+            while (field <= 7 && NextField(ref rest, out ReadOnlySpan<char> value))
+            {
+                switch (field)
+                {
+                    case 0:
+                        iface = value.ToString();
+                        break;
+                    case 1 or 2:
+                        wellFormed &= IsHex(value);
+                        break;
+                    case 7:
+                        wellFormed &= IsHex(value);
+                        isDefault = value.SequenceEqual("00000000");
+                        break;
+                }
+
+                field++;
+            }
+
+            // As Parse: a route whose mask is 0 has prefix length 0, whatever its destination says.
+            if (field == 8 && wellFormed && isDefault)
+            {
+                interfaces.Add(iface);
+            }
+        }
+
+        return interfaces;
+    }
+
+    private static bool IsHex(ReadOnlySpan<char> field) =>
+        field.Length == 8 && uint.TryParse(field, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _);
+
+    private static bool NextField(ref ReadOnlySpan<char> rest, out ReadOnlySpan<char> value)
+    {
+        int start = 0;
+        while (start < rest.Length && rest[start] is ' ' or '\t')
+        {
+            start++;
+        }
+
+        int end = start;
+        while (end < rest.Length && rest[end] is not (' ' or '\t'))
+        {
+            end++;
+        }
+
+        value = rest[start..end];
+        rest = rest[end..];
+        return !value.IsEmpty;
+    }
 
     /// <summary>
     /// Parses the text of /proc/net/route: a header line, then "Iface Destination Gateway Flags RefCnt Use Metric

@@ -12,22 +12,17 @@ public sealed class Sysctl(string root = "/proc/sys")
     /// <summary>The value of <paramref name="key"/> ("net/ipv4/ip_forward"), trimmed; null if the file is absent.</summary>
     public string? TryRead(string key)
     {
-        string path = Path.Combine(Root, key);
-        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+        return SmallFile.TryReadText(Path.Combine(Root, key))?.Trim();
     }
 
     /// <summary>Writes <paramref name="value"/> to <paramref name="key"/> if it differs. Returns true if it changed.</summary>
     public bool Ensure(string key, string value)
     {
         string path = Path.Combine(Root, key);
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException(
-                $"sysctl {key.Replace('/', '.')} does not exist ({path}); the kernel lacks the feature or /proc/sys is not mounted",
-                path);
-        }
-
-        if (string.Equals(File.ReadAllText(path).Trim(), value, StringComparison.Ordinal))
+        string current = SmallFile.TryReadText(path) ?? throw new FileNotFoundException(
+            $"sysctl {key.Replace('/', '.')} does not exist ({path}); the kernel lacks the feature or /proc/sys is not mounted",
+            path);
+        if (string.Equals(current.Trim(), value, StringComparison.Ordinal))
         {
             return false;
         }

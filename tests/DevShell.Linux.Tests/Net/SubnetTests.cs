@@ -31,6 +31,22 @@ public sealed class SubnetTests
     }
 
     [Fact]
+    public void Default_route_interfaces_are_those_of_the_parsed_routes_with_prefix_length_zero()
+    {
+        string text = ProcNetRoute
+            + "wg0\t00000000\t00000000\t0001\t0\t0\t0\t00000000\t0\t0\t0\n"
+            + "bad0\t00000000\tzz\t0001\t0\t0\t0\t00000000\t0\t0\t0\n"
+            + "short0\t00000000\t00000000\n"
+            + "odd0  00000000  00000000  0001 0 0 0  00000000 0 0 0\n";
+
+        var expected = HostRoutes.Parse(text).Where(r => r.Destination.PrefixLength == 0).Select(r => r.Interface).ToList();
+
+        Assert.Equal(["eth0", "wg0", "odd0"], expected);
+        Assert.Equal(expected, HostRoutes.DefaultRouteInterfaces(text));
+        Assert.Empty(HostRoutes.DefaultRouteInterfaces(""));
+    }
+
+    [Fact]
     public void Pick_skips_candidates_that_overlap_a_route_but_not_the_default_route_or_our_own_bridge()
     {
         Assert.Equal(Ipv4Cidr.Parse("10.214.0.0/16"), SubnetPicker.Pick(HostRoutes.Parse(ProcNetRoute), ownBridge: "devshell0"));

@@ -68,7 +68,9 @@ public sealed class NetworkPart : IEnvironmentPart
         _netns = new NetnsManager(names.NetnsDir);
         _subnet = names.Subnet is { } pinned
             ? new(() => pinned)
-            : new(() => Ipv4Cidr.Parse(store.GetOrAddMeta(SubnetKey, BridgeNetwork.PickSubnet(ownBridge: names.Bridge).ToString())));
+            : new(() => Ipv4Cidr.Parse(
+                // A read once the subnet is chosen; choosing it (reading the host's routes) and the write only once.
+                store.GetMeta(SubnetKey) ?? store.GetOrAddMeta(SubnetKey, BridgeNetwork.PickSubnet(ownBridge: names.Bridge).ToString())));
     }
 
     private string SubnetKey => "network.subnet:" + _names.Bridge;

@@ -159,7 +159,7 @@ public sealed class EnvRegistry : IDisposable
 
         try
         {
-            return new EnvRegistry(file, path, File.Exists(path) ? Parse(File.ReadAllText(path)) : []);
+            return new EnvRegistry(file, path, SmallFile.TryReadText(path) is string text ? Parse(text) : []);
         }
         catch
         {
@@ -171,14 +171,7 @@ public sealed class EnvRegistry : IDisposable
     /// <summary>Session ids in the registry at <paramref name="path"/> without locking it (for gc; empty if absent).</summary>
     public static IReadOnlyList<string> ReadSessionIds(string path)
     {
-        try
-        {
-            return Parse(File.ReadAllText(path)).Select(e => e.SessionId).ToList();
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return [];
-        }
+        return SmallFile.TryReadText(path) is string text ? Parse(text).ConvertAll(e => e.SessionId) : [];
     }
 
     /// <summary>The entry of <paramref name="sessionId"/>, or null.</summary>
@@ -247,8 +240,17 @@ public sealed class EnvRegistry : IDisposable
             return;
         }
 
+        // A new file, never truncated: File.WriteAllText truncates what it opens, and on ext4 closing a file truncated
+        // to zero starts its writeback (auto_da_alloc) inside close(). A leftover of a crashed process with this pid
+        // goes first.
         string temp = $"{_path}.{Environment.ProcessId}.tmp";
-        File.WriteAllText(temp, Render(_entries));
+        byte[] bytes = Encoding.UTF8.GetBytes(Render(_entries));
+        File.Delete(temp);
+        using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write))
+        {
+            RandomAccess.Write(handle, bytes, 0);
+        }
+
         File.Move(temp, _path, overwrite: true);
         _changed = false;
     }

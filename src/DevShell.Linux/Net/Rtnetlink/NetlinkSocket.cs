@@ -16,7 +16,15 @@ internal sealed class NetlinkSocket : IDisposable
 {
     internal const int MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40;
     private static readonly int HeaderSize = Unsafe.SizeOf<NlMsgHdr>();
-    private readonly byte[] _receive = new byte[64 * 1024];
+    private const int ReceiveSize = 64 * 1024;
+
+    /// <summary>
+    /// Receive buffers of disposed sockets, for the next socket (a launch opens about eight, at most two at once).
+    /// A fresh 64 KiB array costs the GC new, page-faulted memory each time; a kept one costs nothing.
+    /// </summary>
+    private static readonly byte[]?[] SpareBuffers = new byte[]?[2];
+
+    private byte[] _receive;
     private int _fd;
     private uint _seq;
 
@@ -24,6 +32,7 @@ internal sealed class NetlinkSocket : IDisposable
     {
         _fd = fd;
         _seq = (uint)Environment.TickCount;
+        _receive = TakeBuffer();
     }
 
     /// <summary>Opens a socket in the calling thread's network namespace (NETLINK_ROUTE unless told otherwise).</summary>
@@ -152,7 +161,38 @@ internal sealed class NetlinkSocket : IDisposable
     public void Dispose()
     {
         int fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd < 0)
+        {
+            return;
+        }
+
         Sys.Close(fd);
+        ReturnBuffer(_receive);
+    }
+
+    private static byte[] TakeBuffer()
+    {
+        for (int i = 0; i < SpareBuffers.Length; i++)
+        {
+            if (Interlocked.Exchange(ref SpareBuffers[i], null) is { } spare)
+            {
+                return spare;
+            }
+        }
+
+        // Every byte is written by recv before it is read: no need to clear it.
+        return GC.AllocateUninitializedArray<byte>(ReceiveSize);
+    }
+
+    private static void ReturnBuffer(byte[] buffer)
+    {
+        for (int i = 0; i < SpareBuffers.Length; i++)
+        {
+            if (Interlocked.CompareExchange(ref SpareBuffers[i], buffer, null) is null)
+            {
+                return;
+            }
+        }
     }
 
     private static SyscallException Failure(int errno, string what, string? detail) =>
