@@ -12,12 +12,6 @@ internal static class Program
     {
         SinceMain.Restart();
         if (args.Length == 0) return StartTui();
-        if (args[0] is not ("--version" or "--help" or "-h" or "-?"))
-        {
-            // Nearly every verb opens the store: its one-time start-up runs on the second core while this thread
-            // parses the command line and sets up the engine (see DevShellStore.WarmUp).
-            new Thread(Core.Storage.DevShellStore.WarmUp) { IsBackground = true, Name = "store warm-up" }.Start();
-        }
         var parse = Cli.Build().Parse(args);
         if (parse.Errors.Count > 0)
         {

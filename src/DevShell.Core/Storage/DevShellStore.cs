@@ -1,5 +1,4 @@
 using DevShell.Core.Events;
-using DevShell.Core.Formats;
 using DevShell.Core.Sessions;
 using DevShell.Core.Validation;
 using LiteDB;
@@ -49,23 +48,6 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
         _fileLock = new StoreFileLock(LockPathFor(dbPath), options.LockTimeout);
         _options = options;
         _validation = options.Validation with { DbPath = dbPath };
-    }
-
-    /// <summary>
-    /// Does, on the calling thread, the one-time work that a process's first unit of work would otherwise do on its
-    /// critical path: LiteDB's class constructors (its expression parser builds its method tables by reflection, ~3 ms
-    /// in a cold NativeAOT process), its engine's first open (on a stream in memory), the record mapper and the profile
-    /// JSON metadata. Touches no file and takes no lock: the CLI runs it on a second thread while it parses its command
-    /// line, and the first real unit then finds it done (or waits on the class constructor it is still running).
-    /// </summary>
-    public static void WarmUp()
-    {
-        _ = ProfileJson.TypeInfo;
-        using var memory = new MemoryStream();
-        using var db = new LiteDatabase(memory, Mapper);
-        var profiles = db.GetCollection(ProfilesCollection);
-        profiles.Insert(new BsonDocument { ["_id"] = "warm", ["json"] = "{}" });
-        _ = profiles.FindById("warm");
     }
 
     /// <summary>Absolute path of the database file.</summary>
