@@ -4,8 +4,8 @@ using DevShell.Stage2.Interop;
 namespace DevShell.Stage2;
 
 /// <summary>
-/// Builds the env's filesystem view inside the new mount namespace (util-linux unshare already made propagation
-/// private and mounted a fresh /proc). Order matters: sysfs, read-only root, then the profile's mounts in order,
+/// Builds the env's filesystem view inside the new mount namespace (propagation is already private and /proc fresh:
+/// the front's NamespaceSpawner or util-linux unshare made it private, Init or unshare mounted /proc). Order matters: sysfs, read-only root, then the profile's mounts in order,
 /// masks last so nothing mounted later uncovers a masked path.
 /// </summary>
 internal static class Mounts

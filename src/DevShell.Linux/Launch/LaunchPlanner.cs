@@ -1,5 +1,6 @@
 using DevShell.Core.Profiles;
 using DevShell.Linux.Identity;
+using Tmds.Linux;
 
 namespace DevShell.Linux.Launch;
 
@@ -124,6 +125,21 @@ public static class LaunchPlanner
     }
 
     /// <summary>util-linux unshare arguments that create the namespaces and run stage two as PID 1.</summary>
+    /// <summary>
+    /// The unshare(2) flags with which the front starts stage two itself (<see cref="NamespaceSpawner"/>), or null when
+    /// the profile needs util-linux unshare (a user namespace: creating one needs a single-threaded caller). Mount and
+    /// PID namespaces always, UTS and IPC as the profile says, a network namespace unless a prepared one is joined.
+    /// </summary>
+    public static int? DirectNamespaceFlags(Profile profile, bool joinsPreparedNetns)
+    {
+        if (profile.Namespaces.Contains("user", StringComparer.Ordinal)) return null;
+        int flags = LibC.CLONE_NEWNS | LibC.CLONE_NEWPID;
+        if (profile.Namespaces.Contains("uts", StringComparer.Ordinal)) flags |= LibC.CLONE_NEWUTS;
+        if (profile.Namespaces.Contains("ipc", StringComparer.Ordinal)) flags |= LibC.CLONE_NEWIPC;
+        if (profile.Namespaces.Contains("net", StringComparer.Ordinal) && !joinsPreparedNetns) flags |= LibC.CLONE_NEWNET;
+        return flags;
+    }
+
     public static List<string> UnshareArgs(Profile profile, string stage2Path, string unsharePath, bool joinsPreparedNetns)
     {
         var ns = new HashSet<string>(profile.Namespaces, StringComparer.Ordinal);

@@ -187,8 +187,12 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
     private LaunchOutcome Run(EnvContext env, LaunchSpec spec, LaunchRequest request, List<(string, double)> phases, Action<string> mark)
     {
         string specPath = Paths.SpecFile(env.SessionId);
+        // Stage two is started in its namespaces by this process (NamespaceSpawner), or through util-linux unshare when
+        // the profile asks for a user namespace. Either way it is PID 1 of the env; only unshare is a process between.
+        int? direct = LaunchPlanner.DirectNamespaceFlags(env.Profile, env.NetnsPath is not null);
+        spec.MountProc = direct is not null;
         WriteSpec(specPath, spec.Serialize());
-        var argv = LaunchPlanner.UnshareArgs(env.Profile, Paths.Stage2, Paths.Unshare, env.NetnsPath is not null);
+        var argv = direct is not null ? [Paths.Stage2, "init"] : LaunchPlanner.UnshareArgs(env.Profile, Paths.Stage2, Paths.Unshare, env.NetnsPath is not null);
         mark("spec");
 
         using var pty = request.Tty ? PtyRelay.Open() : null;
@@ -198,9 +202,10 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         try
         {
             var (stdin, stdout, stderr) = pty is not null ? (pty.Slave, pty.Slave, pty.Slave) : request.Stdio ?? (0, 1, 2);
-            launcher = Spawner.Spawn(Paths.Unshare, argv, EnvironmentList(),
-                [(0, stdin), (1, stdout), (2, stderr), (StatusProtocol.StatusFd, statusWrite), (StatusProtocol.SpecFd, specFd)],
-                newProcessGroup: true);
+            (int, int)[] fds = [(0, stdin), (1, stdout), (2, stderr), (StatusProtocol.StatusFd, statusWrite), (StatusProtocol.SpecFd, specFd)];
+            launcher = direct is int flags
+                ? NamespaceSpawner.Spawn(flags, Paths.Stage2, argv, EnvironmentList(), fds, newProcessGroup: true)
+                : Spawner.Spawn(Paths.Unshare, argv, EnvironmentList(), fds, newProcessGroup: true);
         }
         finally
         {
@@ -211,7 +216,9 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         mark("spawn");
 
         var status = new StatusState(statusRead);
-        using var signals = request.Tty ? null : ForwardSignals(launcher);
+        // The command's process group: the child of PID 1, which is the spawned process itself or unshare's child.
+        Func<int?> payload = direct is not null ? () => ChildOf(launcher) : () => ChildOf(launcher) is int init ? ChildOf(init) : null;
+        using var signals = request.Tty ? null : ForwardSignals(payload);
         Task? running = null;
         bool runningWritten = false;
         int initPid = -1;
@@ -229,7 +236,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
                 throw new LaunchException($"profile \"{env.Profile.Name}\": could not start the environment: {why}", rc > 0 ? rc : StatusProtocol.SetupFailedExitCode);
             }
 
-            initPid = ChildOf(launcher) ?? launcher;
+            initPid = direct is not null ? launcher : ChildOf(launcher) ?? launcher;
             Claims.SetInit(env.SessionId, initPid);
             // PID 1's exit, seen on a pidfd, lets teardown start before util-linux unshare (its parent) has exited.
             if (initPid != launcher) initExit = Sys.TryPidfdOpen(initPid, out _);
@@ -452,20 +459,20 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
     public static int? ChildOf(int pid) => ProcessInfo.FirstChild(pid);
 
     /// <summary>devshell run: Ctrl-C and termination signals go to the command's process group inside the env.</summary>
-    private static SignalForwarder ForwardSignals(int launcher) => new(launcher);
+    private static SignalForwarder ForwardSignals(Func<int?> payload) => new(payload);
 
     private sealed class SignalForwarder : IDisposable
     {
         private readonly List<PosixSignalRegistration> _registrations = [];
 
-        public SignalForwarder(int launcher)
+        public SignalForwarder(Func<int?> payload)
         {
             foreach (var (signal, number) in new[] { (PosixSignal.SIGINT, Libc.SIGINT), (PosixSignal.SIGTERM, Libc.SIGTERM), (PosixSignal.SIGHUP, Libc.SIGHUP), (PosixSignal.SIGQUIT, Libc.SIGQUIT) })
             {
                 _registrations.Add(PosixSignalRegistration.Create(signal, ctx =>
                 {
                     ctx.Cancel = true;
-                    if (ChildOf(launcher) is int init && ChildOf(init) is int payload) Libc.kill(-payload, number);
+                    if (payload() is int group) Libc.kill(-group, number);
                 }));
             }
         }

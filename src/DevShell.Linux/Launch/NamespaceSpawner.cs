@@ -1,0 +1,58 @@
+using DevShell.Linux.Interop;
+using Tmds.Linux;
+
+namespace DevShell.Linux.Launch;
+
+/// <summary>
+/// Starts a process as PID 1 of new namespaces without util-linux unshare: one exec, fork and dynamic load less per
+/// launch (unshare's own start was ~10 ms of "spawn to stage two's Main" here).
+/// <para>
+/// unshare(2) changes only the calling thread's namespaces for the flags used here (mount, UTS, IPC, network, and the
+/// PID namespace of its future children), so a .NET process can use it on a thread of its own: a fresh thread
+/// unshares its filesystem attributes and the namespaces, makes its mount tree private (as `unshare --mount` does),
+/// posix_spawns the child, which is PID 1 of the new PID namespace and inherits the others, and ends. No other thread
+/// of the process is affected, and no managed code runs in the child. A user namespace still needs util-linux
+/// unshare: creating one requires a single-threaded caller.
+/// </para>
+/// Unlike `unshare --kill-child`, nothing kills the child when its spawner dies; util-linux unshare did not die with
+/// the front either, so a launcher killed with -9 leaves its env as before, for `devshell gc` (see SessionReaper).
+/// </summary>
+public static class NamespaceSpawner
+{
+    private const ulong MS_REC = 16384, MS_PRIVATE = 1 << 18;
+
+    /// <summary>Spawns <paramref name="path"/> (see <see cref="Spawner.Spawn"/>) in new namespaces; returns its host pid.</summary>
+    /// <exception cref="SyscallException">unshare or the mount failed (nothing was started), or the spawn failed.</exception>
+    public static int Spawn(int namespaceFlags, string path, IReadOnlyList<string> argv, IReadOnlyList<string> env,
+        IReadOnlyList<(int Child, int Parent)> fds, bool newProcessGroup)
+    {
+        int pid = -1;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                int e = Sys.TryUnshare(LibC.CLONE_FS | namespaceFlags);
+                if (e != 0) throw new SyscallException("unshare", e, "creating the env's namespaces");
+                if ((namespaceFlags & LibC.CLONE_NEWNS) != 0)
+                {
+                    e = Sys.TryMount("none", "/", null, MS_REC | MS_PRIVATE);
+                    if (e != 0) throw new SyscallException("mount", e, "making the env's mount tree private");
+                }
+                pid = Spawner.Spawn(path, argv, env, fds, newProcessGroup);
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "namespace spawner",
+        };
+        thread.Start();
+        thread.Join();
+        if (failure is not null) throw failure;
+        return pid;
+    }
+}
