@@ -126,31 +126,18 @@ public static class LaunchPlanner
 
     /// <summary>util-linux unshare arguments that create the namespaces and run stage two as PID 1.</summary>
     /// <summary>
-    /// The unshare(2) flags with which the front starts stage two itself (<see cref="NamespaceSpawner"/>), or null when
-    /// the profile needs util-linux unshare (a user namespace: creating one needs a single-threaded caller). Mount and
-    /// PID namespaces always, UTS and IPC as the profile says, a network namespace unless a prepared one is joined.
+    /// The unshare(2) flags with which the front starts stage two (<see cref="NamespaceSpawner"/>): mount and PID
+    /// namespaces always, UTS and IPC as the profile says, a network namespace unless a prepared one is joined. A user
+    /// namespace is not among them: stage two makes it around the payload only (see Stage2/UserNamespace.cs), so the
+    /// env's other namespaces are the same with or without one.
     /// </summary>
-    public static int? DirectNamespaceFlags(Profile profile, bool joinsPreparedNetns)
+    public static int NamespaceFlags(Profile profile, bool joinsPreparedNetns)
     {
-        if (profile.Namespaces.Contains("user", StringComparer.Ordinal)) return null;
         int flags = LibC.CLONE_NEWNS | LibC.CLONE_NEWPID;
         if (profile.Namespaces.Contains("uts", StringComparer.Ordinal)) flags |= LibC.CLONE_NEWUTS;
         if (profile.Namespaces.Contains("ipc", StringComparer.Ordinal)) flags |= LibC.CLONE_NEWIPC;
         if (profile.Namespaces.Contains("net", StringComparer.Ordinal) && !joinsPreparedNetns) flags |= LibC.CLONE_NEWNET;
         return flags;
-    }
-
-    public static List<string> UnshareArgs(Profile profile, string stage2Path, string unsharePath, bool joinsPreparedNetns)
-    {
-        var ns = new HashSet<string>(profile.Namespaces, StringComparer.Ordinal);
-        var args = new List<string> { unsharePath };
-        if (ns.Contains("uts")) args.Add("--uts");
-        if (ns.Contains("ipc")) args.Add("--ipc");
-        args.Add("--mount");
-        args.Add("--propagation=private");
-        if (ns.Contains("net") && !joinsPreparedNetns) args.Add("--net");
-        args.AddRange(["--pid", "--fork", "--kill-child", "--mount-proc", "--", stage2Path, "init"]);
-        return args;
     }
 
     /// <summary>

@@ -187,12 +187,10 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
     private LaunchOutcome Run(EnvContext env, LaunchSpec spec, LaunchRequest request, List<(string, double)> phases, Action<string> mark)
     {
         string specPath = Paths.SpecFile(env.SessionId);
-        // Stage two is started in its namespaces by this process (NamespaceSpawner), or through util-linux unshare when
-        // the profile asks for a user namespace. Either way it is PID 1 of the env; only unshare is a process between.
-        int? direct = LaunchPlanner.DirectNamespaceFlags(env.Profile, env.NetnsPath is not null);
-        spec.MountProc = direct is not null;
+        // Stage two is started in its namespaces by this process (NamespaceSpawner) and is PID 1 of the env.
+        int namespaces = LaunchPlanner.NamespaceFlags(env.Profile, env.NetnsPath is not null);
+        spec.MountProc = true;
         WriteSpec(specPath, spec.Serialize());
-        var argv = direct is not null ? [Paths.Stage2, "init"] : LaunchPlanner.UnshareArgs(env.Profile, Paths.Stage2, Paths.Unshare, env.NetnsPath is not null);
         mark("spec");
 
         using var pty = request.Tty ? PtyRelay.Open() : null;
@@ -203,9 +201,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         {
             var (stdin, stdout, stderr) = pty is not null ? (pty.Slave, pty.Slave, pty.Slave) : request.Stdio ?? (0, 1, 2);
             (int, int)[] fds = [(0, stdin), (1, stdout), (2, stderr), (StatusProtocol.StatusFd, statusWrite), (StatusProtocol.SpecFd, specFd)];
-            launcher = direct is int flags
-                ? NamespaceSpawner.Spawn(flags, Paths.Stage2, argv, EnvironmentList(), fds, newProcessGroup: true)
-                : Spawner.Spawn(Paths.Unshare, argv, EnvironmentList(), fds, newProcessGroup: true);
+            launcher = NamespaceSpawner.Spawn(namespaces, Paths.Stage2, [Paths.Stage2, "init"], EnvironmentList(), fds, newProcessGroup: true);
         }
         finally
         {
@@ -216,13 +212,11 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         mark("spawn");
 
         var status = new StatusState(statusRead);
-        // The command's process group: the child of PID 1, which is the spawned process itself or unshare's child.
-        Func<int?> payload = direct is not null ? () => ChildOf(launcher) : () => ChildOf(launcher) is int init ? ChildOf(init) : null;
-        using var signals = request.Tty ? null : ForwardSignals(payload);
+        // The command's process group: the child of PID 1 (the spawned process).
+        using var signals = request.Tty ? null : ForwardSignals(() => ChildOf(launcher));
         Task? running = null;
         bool runningWritten = false;
         int initPid = -1;
-        int initExit = -1;
         try
         {
             status.WaitReady();
@@ -236,10 +230,8 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
                 throw new LaunchException($"profile \"{env.Profile.Name}\": could not start the environment: {why}", rc > 0 ? rc : StatusProtocol.SetupFailedExitCode);
             }
 
-            initPid = direct is not null ? launcher : ChildOf(launcher) ?? launcher;
+            initPid = launcher;
             Claims.SetInit(env.SessionId, initPid);
-            // PID 1's exit, seen on a pidfd, lets teardown start before util-linux unshare (its parent) has exited.
-            if (initPid != launcher) initExit = Sys.TryPidfdOpen(initPid, out _);
             if (pty is not null)
             {
                 // A shell: recorded as running while it starts (a store write is a few ms), finished before it ends.
@@ -269,15 +261,13 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             mark("sample");
 
             // After the shell exits, PID 1 either exits or says other processes keep the env alive ("linger N"). Its
-            // exit shows on the pidfd (the kernel has killed and reaped everything in its PID namespace by then, so
-            // the cgroup can go), or as EOF once unshare has exited too.
+            // exit shows as EOF: it is the only holder of the status pipe (close-on-exec in everything it starts).
             var lingerDeadline = Environment.TickCount64 + 2000;
-            while (!status.Lingering && !status.Eof && !status.InitExited && Environment.TickCount64 < lingerDeadline) status.Pump(100, initExit);
+            while (!status.Lingering && !status.Eof && Environment.TickCount64 < lingerDeadline) status.Pump(100);
         }
         finally
         {
             Libc.close(statusRead);
-            if (initExit >= 0) Libc.close(initExit);
             try
             {
                 running?.Wait();
@@ -299,13 +289,12 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             return new LaunchOutcome(env.SessionId, code, true, status.Errors, phases);
         }
 
-        // Once PID 1 is gone, unshare's own exit (it drops the env's mount, UTS, IPC and net namespaces, a few ms)
-        // overlaps the teardown; it is reaped right after, so nothing of the env outlives Launch either way.
-        if (!status.InitExited) _ = Spawner.Wait(launcher);
+        // PID 1 is reaped before the teardown: when it has exited, the kernel has killed and reaped everything in its
+        // PID namespace, so the cgroup can go.
+        _ = Spawner.Wait(launcher);
         if (code < 0)
         {
-            // PID 1 ended without reporting: it was SIGKILLed (devshell stop, or from outside). util-linux unshare
-            // then exits 1 ("sigprocmask unblock failed") instead of re-raising SIGKILL, so report it as the kill.
+            // PID 1 ended without reporting: it was SIGKILLed (devshell stop, or from outside).
             code = 128 + 9;
             status.Errors.Add("the env was killed (devshell stop, or its PID 1 was killed from outside)");
         }
@@ -323,7 +312,6 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         try
         {
             Teardown(env.SessionId, parts);
-            if (status.InitExited) _ = Spawner.Wait(launcher);
             mark("teardown");
         }
         finally
@@ -492,8 +480,6 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         public bool Ready;
         public bool Eof;
 
-        /// <summary>PID 1 has exited (its pidfd polled readable), and everything it wrote before has been read.</summary>
-        public bool InitExited;
         public bool Exited;
         public bool Lingering;
         public int LingerCount;
@@ -506,27 +492,13 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             while (!Ready && !Eof && !Exited) Pump(-1);
         }
 
-        /// <summary>
-        /// Waits up to <paramref name="timeoutMs"/> (-1: forever) for status, handles what arrived; false on a timeout.
-        /// With a pidfd of PID 1 (<paramref name="initExit"/>), its exit ends the wait too: what PID 1 wrote before
-        /// it exited is in the pipe by then and is read, then <see cref="InitExited"/> is set.
-        /// </summary>
-        public bool Pump(int timeoutMs, int initExit = -1)
+        /// <summary>Waits up to <paramref name="timeoutMs"/> (-1: forever) for status, handles what arrived; false on a timeout.</summary>
+        public bool Pump(int timeoutMs)
         {
-            PollFd* pfd = stackalloc PollFd[2];
-            pfd[0] = new PollFd { Fd = fd, Events = Libc.POLLIN };
-            pfd[1] = new PollFd { Fd = initExit, Events = Libc.POLLIN };
-            int r = Libc.poll(pfd, initExit >= 0 ? 2u : 1u, timeoutMs);
+            PollFd pfd = new() { Fd = fd, Events = Libc.POLLIN };
+            int r = Libc.poll(&pfd, 1, timeoutMs);
             if (r == 0) return false;
             if (r < 0) return true; // EINTR (a forwarded signal): the caller loops
-            if ((pfd[0].Revents & (Libc.POLLIN | Libc.POLLHUP | Libc.POLLERR)) == 0)
-            {
-                // Only the pidfd: PID 1 has exited. Drain its last lines (unshare still holds the pipe open, so
-                // stop at the first poll that finds nothing rather than waiting for EOF).
-                while (!Eof && Pump(0)) { }
-                InitExited = true;
-                return true;
-            }
             int n;
             fixed (byte* p = _buf)
             {

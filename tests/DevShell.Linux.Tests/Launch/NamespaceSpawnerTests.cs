@@ -25,16 +25,10 @@ public sealed class NamespaceSpawnerTests(ITestOutputHelper output)
     public void A_profile_gets_mount_and_pid_always_and_uts_ipc_net_as_it_asks()
     {
         Assert.Equal(LibC.CLONE_NEWNS | LibC.CLONE_NEWPID | LibC.CLONE_NEWUTS | LibC.CLONE_NEWIPC | LibC.CLONE_NEWNET,
-            LaunchPlanner.DirectNamespaceFlags(With("uts", "ipc", "mount", "pid", "net"), joinsPreparedNetns: false));
+            LaunchPlanner.NamespaceFlags(With("uts", "ipc", "mount", "pid", "net"), joinsPreparedNetns: false));
         Assert.Equal(LibC.CLONE_NEWNS | LibC.CLONE_NEWPID | LibC.CLONE_NEWUTS | LibC.CLONE_NEWIPC,
-            LaunchPlanner.DirectNamespaceFlags(With("uts", "ipc", "mount", "pid", "net"), joinsPreparedNetns: true));
-        Assert.Equal(LibC.CLONE_NEWNS | LibC.CLONE_NEWPID, LaunchPlanner.DirectNamespaceFlags(With("mount", "pid"), joinsPreparedNetns: false));
-    }
-
-    [Fact]
-    public void A_user_namespace_still_goes_through_util_linux_unshare()
-    {
-        Assert.Null(LaunchPlanner.DirectNamespaceFlags(With("uts", "ipc", "mount", "pid", "net", "user"), joinsPreparedNetns: false));
+            LaunchPlanner.NamespaceFlags(With("uts", "ipc", "mount", "pid", "net"), joinsPreparedNetns: true));
+        Assert.Equal(LibC.CLONE_NEWNS | LibC.CLONE_NEWPID, LaunchPlanner.NamespaceFlags(With("mount", "pid"), joinsPreparedNetns: false));
     }
 
     [Fact]
