@@ -104,6 +104,19 @@ public sealed partial class DevShellStore
         return Locked(() => Db.GetCollection(SessionsCollection).FindAll().Select(RecordDocuments.ToSession).OrderBy(s => s.StartedAt).ToList());
     }
 
+    /// <summary>
+    /// How many sessions are starting or running, counted on the State index alone (no session document is read:
+    /// LiteDB answers a query that selects only its index key from the index pages).
+    /// </summary>
+    public int CountActiveSessions()
+    {
+        return Locked(() => Db.GetCollection(SessionsCollection).Query()
+            .Where(Query.In(RecordDocuments.SessionStateField, nameof(SessionState.Starting), nameof(SessionState.Running)))
+            .Select(BsonExpression.Create("$." + RecordDocuments.SessionStateField))
+            .ToEnumerable()
+            .Count());
+    }
+
     /// <summary>Sessions that are starting or running, oldest first. Uses the State index: the history of ended
     /// sessions can be long, and this runs on every launch and every TUI refresh.</summary>
     public IReadOnlyList<SessionRecord> ListActiveSessions()

@@ -284,6 +284,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         if (status.Lingering)
         {
             if (!runningWritten) journal.Running(env, initPid);
+            Claims.MarkDetached(env.SessionId);
             journal.Detached(env.SessionId);
             journal.Record(env.SessionId, env.Profile.Name, "detached", $"the shell exited; {status.LingerCount} process(es) keep the env running");
             return new LaunchOutcome(env.SessionId, code, true, status.Errors, phases);

@@ -34,6 +34,10 @@ public class DevShellStoreTests : IDisposable
             store.AddSession(new SessionRecord { Id = $"0000000{i}", Profile = "p", State = states[i], StartedAt = new DateTime(2025, 1, 1, 0, i, 0, DateTimeKind.Utc) });
         }
         Assert.Equal(["00000001", "00000003"], store.ListActiveSessions().Select(s => s.Id));
+        Assert.Equal(2, store.CountActiveSessions());
+        store.UpdateSession("00000003", s => s.State = SessionState.Exited);
+        Assert.Equal(1, store.CountActiveSessions());
+        store.UpdateSession("00000003", s => s.State = SessionState.Starting);
         Assert.Equal(2, store.PruneEndedSessions(keep: 2));
         // The two newest ended sessions (4, 5) and every active one survive.
         Assert.Equal(["00000001", "00000003", "00000004", "00000005"], store.ListSessions().Select(s => s.Id));

@@ -111,6 +111,38 @@ public sealed class RunningRecordTests(ITestOutputHelper output) : IDisposable
         Assert.False(File.Exists(Path.Combine(_cli.Dir, "run", "sessions", id + ".claim")));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_next_launch_ends_an_env_whose_launcher_died_even_without_its_claim_file(bool claimLost)
+    {
+        if (!Requires.Root(output)) return;
+        AddPlain();
+        using var running = _cli.Start(["run", "plain", "--", "sleep", "120"]);
+        string id;
+        int init;
+        try
+        {
+            id = WaitForReadyInClaim(out init);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (State(id) != "running" && DateTime.UtcNow < deadline) Thread.Sleep(50);
+            Assert.Equal("running", State(id));
+        }
+        finally
+        {
+            running.Kill(); // SIGKILL to the launcher only
+            running.WaitForExit(10_000);
+        }
+        // A reboot empties the run dir: the record is then all that is left of the session.
+        if (claimLost) File.Delete(Path.Combine(_cli.Dir, "run", "sessions", id + ".claim"));
+
+        var next = _cli.Run("run", "plain", "--", "true"); // no gc: the launch's own cheap pass must find it
+        Assert.True(next.Code == 0, next.ToString());
+        Assert.Equal("exited", State(id));
+        Assert.True(Gone(init), $"the next launch left PID 1 ({init}) of {id} running");
+        Assert.Empty(_cli.LeftoverCgroups());
+    }
+
     /// <summary>Waits until a session's claim names its PID 1 (stage two is ready), and returns the session id.</summary>
     private string WaitForReadyInClaim(out int init)
     {
