@@ -137,8 +137,9 @@ public sealed class Engine : IDisposable
 
     /// <summary>
     /// Checks the host, reconciles, and launches. With <paramref name="batch"/> (from <see cref="BatchStore"/>, holding
-    /// the open of the store and the profile read), the cheap reconcile pass and the session's Starting record join that
-    /// unit of work, which ends right after the record: the launch's only store unit before the spawn.
+    /// the open of the store and the profile read), the cheap reconcile pass, the session's Starting record and the
+    /// parts' reservations (the IP lease) join that unit of work, which ends at ISessionJournal.Reserved: the launch's
+    /// only store unit before the spawn.
     /// </summary>
     public LaunchOutcome Launch(Profile profile, LaunchRequest request, StoreBatch? batch = null)
     {
@@ -155,14 +156,14 @@ public sealed class Engine : IDisposable
             Reconcile();
         }
         PrePhases.Add(("reconcile", clock.Elapsed.TotalMilliseconds));
-        _journal.EndAfterStarting = batch is { IsOpen: true } ? batch : null;
+        _journal.EndWhenReserved = batch is { IsOpen: true } ? batch : null;
         try
         {
             return Launcher.Launch(profile, Developer, request, Environment);
         }
         finally
         {
-            _journal.EndAfterStarting = null;
+            _journal.EndWhenReserved = null;
         }
     }
 
@@ -233,15 +234,15 @@ internal sealed class StoreJournal(Func<DevShellStore> open) : ISessionJournal
     /// A batch to end once the session is recorded and the parts have reserved what they need from the store (the
     /// launch's one store unit before the spawn).
     /// </summary>
-    public StoreBatch? EndAfterStarting { get; set; }
+    public StoreBatch? EndWhenReserved { get; set; }
 
     public void Starting(EnvContext env, LaunchRequest request, int launcherPid) =>
         Store.AddSession(NewSession(env, request, launcherPid));
 
     public void Reserved()
     {
-        EndAfterStarting?.Dispose();
-        EndAfterStarting = null;
+        EndWhenReserved?.Dispose();
+        EndWhenReserved = null;
     }
 
     private static SessionRecord NewSession(EnvContext env, LaunchRequest request, int launcherPid) => new()

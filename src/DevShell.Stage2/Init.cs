@@ -12,8 +12,8 @@ internal static unsafe class Init
         const int status = StatusProtocol.StatusFd;
         Libc.fcntl(status, K.F_SETFD, K.FD_CLOEXEC);
         Libc.fcntl(StatusProtocol.SpecFd, K.F_SETFD, K.FD_CLOEXEC);
-        // Started by the front in new namespaces (its mount namespace already private): this PID namespace's /proc.
-        if (spec.MountProc) Sys.Mount("proc", "/proc", "proc", K.MS_NOSUID | K.MS_NODEV | K.MS_NOEXEC, null, "proc", "mounting a fresh /proc");
+        // Started by the front in new namespaces (NamespaceSpawner: its mount tree already private): this PID namespace's /proc.
+        Sys.Mount("proc", "/proc", "proc", K.MS_NOSUID | K.MS_NODEV | K.MS_NOEXEC, null, "proc", "mounting a fresh /proc");
 
         foreach (var dir in spec.CgroupDirs) Sys.WriteFile(dir + "/cgroup.procs", "0", "cgroup");
         if (spec.CgroupNamespace) Sys.Check(Libc.unshare(K.CLONE_NEWCGROUP), "cgroupns", "creating a cgroup namespace");

@@ -26,12 +26,6 @@ public sealed class LaunchSpec
     /// <summary>Bring loopback up (in a fresh network namespace).</summary>
     public bool LoopbackUp { get; set; }
 
-    /// <summary>
-    /// Mount a fresh /proc first thing (PID 1 of the new PID namespace): the front started stage two itself, in new
-    /// namespaces, not through util-linux unshare --mount-proc.
-    /// </summary>
-    public bool MountProc { get; set; }
-
     /// <summary>Mount a fresh sysfs so /sys/class/net shows the env's own interfaces (and cgroupfs is hidden).</summary>
     public bool FreshSysfs { get; set; }
 
@@ -118,7 +112,6 @@ public sealed class LaunchSpec
         Flag(sb, "cgroupns", CgroupNamespace);
         if (NetnsPath is not null) Line(sb, "netns", NetnsPath);
         Flag(sb, "lo", LoopbackUp);
-        Flag(sb, "procfs", MountProc);
         Flag(sb, "sysfs", FreshSysfs);
         Line(sb, "rootmode", RootMode);
         if (Rootfs is not null) Line(sb, "rootfs", Rootfs);
@@ -157,7 +150,6 @@ public sealed class LaunchSpec
                 case "cgroupns": spec.CgroupNamespace = v == "1"; break;
                 case "netns": spec.NetnsPath = v; break;
                 case "lo": spec.LoopbackUp = v == "1"; break;
-                case "procfs": spec.MountProc = v == "1"; break;
                 case "sysfs": spec.FreshSysfs = v == "1"; break;
                 case "rootmode": spec.RootMode = v; break;
                 case "rootfs": spec.Rootfs = v; break;

@@ -189,19 +189,18 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         string specPath = Paths.SpecFile(env.SessionId);
         // Stage two is started in its namespaces by this process (NamespaceSpawner) and is PID 1 of the env.
         int namespaces = LaunchPlanner.NamespaceFlags(env.Profile, env.NetnsPath is not null);
-        spec.MountProc = true;
         WriteSpec(specPath, spec.Serialize());
         mark("spec");
 
         using var pty = request.Tty ? PtyRelay.Open() : null;
         var (statusRead, statusWrite) = Pipe();
         int specFd = OpenSpec(specPath);
-        int launcher;
+        int init; // PID 1 of the env, this process's child
         try
         {
             var (stdin, stdout, stderr) = pty is not null ? (pty.Slave, pty.Slave, pty.Slave) : request.Stdio ?? (0, 1, 2);
             (int, int)[] fds = [(0, stdin), (1, stdout), (2, stderr), (StatusProtocol.StatusFd, statusWrite), (StatusProtocol.SpecFd, specFd)];
-            launcher = NamespaceSpawner.Spawn(namespaces, Paths.Stage2, [Paths.Stage2, "init"], EnvironmentList(), fds, newProcessGroup: true);
+            init = NamespaceSpawner.Spawn(namespaces, Paths.Stage2, [Paths.Stage2, "init"], EnvironmentList(), fds, newProcessGroup: true);
         }
         finally
         {
@@ -212,31 +211,27 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         mark("spawn");
 
         var status = new StatusState(statusRead);
-        // The command's process group: the child of PID 1 (the spawned process).
-        using var signals = request.Tty ? null : ForwardSignals(() => ChildOf(launcher));
+        using var signals = request.Tty ? null : new SignalForwarder(init);
         Task? running = null;
         bool runningWritten = false;
-        int initPid = -1;
         try
         {
             status.WaitReady();
             mark("stage2");
             if (!status.Ready)
             {
-                int rc = Spawner.Wait(launcher);
+                int rc = Spawner.Wait(init);
                 Teardown(env.SessionId, parts);
                 string why = status.Errors.Count > 0 ? string.Join("; ", status.Errors) : $"stage two ended with code {rc} before the shell started";
                 journal.Ended(env.SessionId, env.Profile.Name, "failed", rc, why, null);
                 throw new LaunchException($"profile \"{env.Profile.Name}\": could not start the environment: {why}", rc > 0 ? rc : StatusProtocol.SetupFailedExitCode);
             }
 
-            initPid = launcher;
-            Claims.SetInit(env.SessionId, initPid);
+            Claims.SetInit(env.SessionId, init);
             if (pty is not null)
             {
                 // A shell: recorded as running while it starts (a store write is a few ms), finished before it ends.
-                int pid = initPid;
-                running = Task.Run(() => journal.Running(env, pid));
+                running = Task.Run(() => journal.Running(env, init));
                 pty.Run(statusRead, line => status.Handle(line), OnTick is null ? null : () => OnTick(env));
             }
             else
@@ -251,7 +246,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
                     if (!runningWritten && Environment.TickCount64 >= due)
                     {
                         runningWritten = true;
-                        journal.Running(env, initPid);
+                        journal.Running(env, init);
                     }
                     OnTick?.Invoke(env);
                 }
@@ -283,7 +278,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         int code = status.ExitCode ?? -1;
         if (status.Lingering)
         {
-            if (!runningWritten) journal.Running(env, initPid);
+            if (!runningWritten) journal.Running(env, init);
             Claims.MarkDetached(env.SessionId);
             journal.Detached(env.SessionId);
             journal.Record(env.SessionId, env.Profile.Name, "detached", $"the shell exited; {status.LingerCount} process(es) keep the env running");
@@ -292,7 +287,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
 
         // PID 1 is reaped before the teardown: when it has exited, the kernel has killed and reaped everything in its
         // PID namespace, so the cgroup can go.
-        _ = Spawner.Wait(launcher);
+        _ = Spawner.Wait(init);
         if (code < 0)
         {
             // PID 1 ended without reporting: it was SIGKILLed (devshell stop, or from outside).
@@ -303,7 +298,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         void RecordEnd()
         {
             if (runningWritten) journal.Ended(env.SessionId, env.Profile.Name, "exited", code, message, code);
-            else journal.RanAndEnded(env, initPid, "exited", code, message);
+            else journal.RanAndEnded(env, init, "exited", code, message);
         }
 
         // The end record releases the session's IP lease, so with an address it waits for the network to be gone.
@@ -444,24 +439,22 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
     /// </summary>
     private static List<string> EnvironmentList() => ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"];
 
-    /// <summary>Host PID of the first child of a process (stage two's init is the child of unshare).</summary>
-    public static int? ChildOf(int pid) => ProcessInfo.FirstChild(pid);
-
-    /// <summary>devshell run: Ctrl-C and termination signals go to the command's process group inside the env.</summary>
-    private static SignalForwarder ForwardSignals(Func<int?> payload) => new(payload);
-
+    /// <summary>
+    /// devshell run: Ctrl-C and termination signals go to the command's process group inside the env (PID 1's child,
+    /// which leads its own group).
+    /// </summary>
     private sealed class SignalForwarder : IDisposable
     {
         private readonly List<PosixSignalRegistration> _registrations = [];
 
-        public SignalForwarder(Func<int?> payload)
+        public SignalForwarder(int init)
         {
             foreach (var (signal, number) in new[] { (PosixSignal.SIGINT, Libc.SIGINT), (PosixSignal.SIGTERM, Libc.SIGTERM), (PosixSignal.SIGHUP, Libc.SIGHUP), (PosixSignal.SIGQUIT, Libc.SIGQUIT) })
             {
                 _registrations.Add(PosixSignalRegistration.Create(signal, ctx =>
                 {
                     ctx.Cancel = true;
-                    if (payload() is int group) Libc.kill(-group, number);
+                    if (ProcessInfo.FirstChild(init) is int group) Libc.kill(-group, number);
                 }));
             }
         }

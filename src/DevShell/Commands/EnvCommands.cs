@@ -50,7 +50,7 @@ public static class EnvCommands
     private static int Shell(string profileName)
     {
         using var engine = new Engine();
-        // One store unit from opening the store to the session's Starting record (Launch ends it there).
+        // One store unit from opening the store to the session's Starting record and IP lease (Launch ends it there).
         using var batch = engine.BatchStore();
         var profile = engine.RequireProfile(profileName);
         bool tty = PtyRelay.StdinIsTerminal;
@@ -70,7 +70,7 @@ public static class EnvCommands
         using var engine = new Engine();
         engine.PrePhases.Add(("engine", clock.Elapsed.TotalMilliseconds));
         clock.Restart();
-        // One store unit from opening the store to the session's Starting record (Launch ends it there).
+        // One store unit from opening the store to the session's Starting record and IP lease (Launch ends it there).
         using var batch = engine.BatchStore();
         var profile = engine.RequireProfile(profileName);
         engine.PrePhases.Add(("store", clock.Elapsed.TotalMilliseconds));

@@ -2,7 +2,7 @@ using System.Text;
 using DevShell.Linux.Interop;
 using Tmds.Linux;
 
-namespace DevShell.Linux.Net;
+namespace DevShell.Linux;
 
 /// <summary>
 /// Reads small text files (/proc/sys values, /proc/net/route, sysfs attributes, the env registry) with open, pread
