@@ -85,7 +85,7 @@ for line in open(os.path.join(res, "trace.txt")) if os.path.exists(os.path.join(
     parts = line.split()
     if len(parts) >= 4:
         phases.setdefault(parts[2], []).append(float(parts[3]))
-order = ["engine", "store", "preflight", "reconcile", "record", "ipam", "netns", "veth", "nft", "names", "network", "cgroup", "home", "spec", "spawn", "stage2", "run", "sample", "teardown", "ended"]
+order = ["engine", "profile", "store", "preflight", "reconcile", "record", "ipam", "netns", "veth", "nft", "names", "network", "cgroup", "home", "spec", "spawn", "stage2", "run", "sample", "teardown", "ended"]
 phase_med = {p: med(v) for p, v in phases.items()}
 inside = None
 if phases:

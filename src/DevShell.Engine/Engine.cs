@@ -32,7 +32,10 @@ public sealed class Engine : IDisposable
         Developer = Developer.Resolve(Environment, Host.RealUid, Host.RealGid);
         Location = StorePaths.Resolve(Environment.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!), IsRoot);
         Paths = LauncherPaths.Discover();
-        _journal = new StoreJournal(() => Store);
+        string dbPath = Path.GetFullPath(Location.DbPath);
+        Validation = Location.ToValidationContext() with { DbPath = dbPath };
+        Snapshots = new ProfileSnapshots(dbPath);
+        _journal = new StoreJournal(() => Store, new StoreOutbox(dbPath));
         _cgroupHost = new(() => Linux.Cgroups.CgroupHost.Detect());
         _launcher = new(() => new Launcher(Paths, Parts(), _journal) { Owner = Location.DbPath, RunningRecordDelayMs = RunningRecordDelay(Environment) });
     }
@@ -42,6 +45,12 @@ public sealed class Engine : IDisposable
     public Developer Developer { get; }
     public StoreLocation Location { get; }
     public LauncherPaths Paths { get; }
+
+    /// <summary>The rules profiles are checked against (the store's, known without opening it).</summary>
+    public ValidationContext Validation { get; }
+
+    /// <summary>Copies of stored profiles that a launch reads without opening the store.</summary>
+    public ProfileSnapshots Snapshots { get; }
     /// <summary>The store, opened on first use.</summary>
     public DevShellStore Store
     {
@@ -69,6 +78,18 @@ public sealed class Engine : IDisposable
         }
     }
     public Launcher Launcher => _launcher.Value;
+
+    /// <summary>Units of work this process opened on the store (0 when it never opened it); for DEVSHELL_TRACE and tests.</summary>
+    public int StoreUnitsOpened
+    {
+        get
+        {
+            lock (_storeGate)
+            {
+                return _store?.UnitsOpened ?? 0;
+            }
+        }
+    }
     public CgroupHostInfo CgroupHost => _cgroupHost.Value;
 
     private CgroupPart? _cgroupPart;
@@ -80,7 +101,7 @@ public sealed class Engine : IDisposable
 
     private NetworkPart? _networkPart;
 
-    public NetworkPart NetworkPart => _networkPart ??= new NetworkPart(Store, NetworkNames.From(Environment, Paths.RunDir));
+    public NetworkPart NetworkPart => _networkPart ??= new NetworkPart(() => Store, NetworkNames.From(Environment, Paths.RunDir));
 
     /// <summary>Parts in creation order; teardown runs in reverse (network, then cgroup).</summary>
     private List<IEnvironmentPart> Parts() => [new HomePart(Location.DataDirectory), CgroupPart, NetworkPart];
@@ -105,6 +126,10 @@ public sealed class Engine : IDisposable
         GiveToDeveloper(Location.DbPath);
         GiveToDeveloper(store.BackupPath);
         GiveToDeveloper(store.LockPath);
+        // Root's launches write into these (files readable by the developer, who owns the directories and so can
+        // remove them when one of their own commands applies the outbox or a profile changes).
+        GiveToDeveloper(store.Outbox.Directory);
+        GiveToDeveloper(store.Snapshots.Directory);
         GiveToDeveloper(Path.Combine(Path.GetDirectoryName(Location.DbPath)!, Path.GetFileNameWithoutExtension(Location.DbPath) + "-log" + Path.GetExtension(Location.DbPath)));
         return store;
     }
@@ -118,13 +143,40 @@ public sealed class Engine : IDisposable
 
     public Profile RequireProfile(string name) => Store.Require(name);
 
+    /// <summary>
+    /// The profile a launch runs, read the cheapest way: from its copy (see <see cref="ProfileSnapshots"/>) without
+    /// opening the store, when the store has made one and its outbox (where the launch then posts its records). Else
+    /// from the store, in a batch returned in <paramref name="batch"/> for <see cref="Launch"/> to keep its records in.
+    /// </summary>
+    /// <exception cref="ProfileNotFoundException">There is no such profile.</exception>
+    public Profile LaunchProfile(string name, out StoreBatch? batch)
+    {
+        if (_journal.CanDefer && Snapshots.TryRead(name) is { } copy)
+        {
+            batch = null;
+            return copy;
+        }
+
+        batch = BatchStore();
+        try
+        {
+            return RequireProfile(name);
+        }
+        catch
+        {
+            batch.Dispose();
+            batch = null;
+            throw;
+        }
+    }
+
     public SessionRecord RequireSession(string id) =>
         Store.GetSession(id) ?? throw new SessionNotFoundException(id);
 
     /// <summary>Checks the host can honour the profile; throws before anything is created.</summary>
     public void CheckHost(Profile profile)
     {
-        ProfileValidator.ThrowIfInvalid(profile, Store.ValidationContext);
+        ProfileValidator.ThrowIfInvalid(profile, Validation);
         var problems = Preflight.Check(profile, Developer, Paths, IsRoot, IsRoot ? CgroupHost.Missing : null);
         if (problems.Count == 0) return;
         string message = Preflight.Describe(profile, problems);
@@ -136,10 +188,17 @@ public sealed class Engine : IDisposable
     public List<(string Phase, double Ms)> PrePhases { get; } = [];
 
     /// <summary>
-    /// Checks the host, reconciles, and launches. With <paramref name="batch"/> (from <see cref="BatchStore"/>, holding
-    /// the open of the store and the profile read), the cheap reconcile pass, the session's Starting record and the
-    /// parts' reservations (the IP lease) join that unit of work, which ends at ISessionJournal.Reserved: the launch's
-    /// only store unit before the spawn.
+    /// Checks the host, reconciles, and launches. The session's records take the cheapest way that keeps them safe:
+    /// <list type="bullet">
+    /// <item>With <paramref name="batch"/> (from <see cref="LaunchProfile"/> or <see cref="BatchStore"/>, holding the open
+    /// of the store and the profile read), the cheap reconcile pass, the Starting record and the parts' reservations join
+    /// that unit of work, which ends at ISessionJournal.Reserved: the launch's only store unit before the spawn.</item>
+    /// <item>A profile that needs something from the store before the spawn (a bridged network's IP lease) opens that
+    /// one unit here.</item>
+    /// <item>Otherwise the store is not opened at all: the Starting record and the end go to its outbox (applied by the
+    /// next unit of any process), the cheap reconcile pass asks the claims, and a command that runs for
+    /// <see cref="Launcher.RunningRecordDelayMs"/> records itself as running in the store meanwhile.</item>
+    /// </list>
     /// </summary>
     public LaunchOutcome Launch(Profile profile, LaunchRequest request, StoreBatch? batch = null)
     {
@@ -150,22 +209,42 @@ public sealed class Engine : IDisposable
         // The cheap pass checks the recorded sessions only. A crashed launch always leaves its session record
         // (it is written before any kernel object), so when that pass ends a session, look for objects too
         // (outside the batch: a full pass may wait for an env to die, and other processes would wait on the lock).
-        if (!Reconcile(scanObjects: false).Nothing)
+        // Without the store open, a dead claim of this database is what a crash leaves; only then is the store read.
+        bool storeClosed = batch is not { IsOpen: true } && _store is null;
+        if ((!storeClosed || (IsRoot && Launcher.Claims.AnyOwnedAndDead(Launcher.Owner))) && !Reconcile(scanObjects: false).Nothing)
         {
             batch?.Dispose();
             Reconcile();
         }
         PrePhases.Add(("reconcile", clock.Elapsed.TotalMilliseconds));
+        StoreBatch? opened = null;
+        if (batch is not { IsOpen: true } && NeedsStoreBeforeSpawn(profile))
+        {
+            batch = opened = BatchStore();
+        }
         _journal.EndWhenReserved = batch is { IsOpen: true } ? batch : null;
+        LaunchOutcome outcome;
         try
         {
-            return Launcher.Launch(profile, Developer, request, Environment);
+            outcome = Launcher.Launch(profile, Developer, request, Environment);
         }
         finally
         {
             _journal.EndWhenReserved = null;
+            opened?.Dispose();
         }
+
+        // Quick commands in a loop (CI) with nothing else reading the store: one launch in OutboxBound applies the
+        // outbox, so it never holds more than that (a unit for ~OutboxBound changes, ~0.2 ms a launch on average).
+        if (_journal.CanDefer && _journal.Outbox.HoldsAtLeast(OutboxBound)) Store.ApplyOutboxNow();
+        return outcome;
     }
+
+    /// <summary>How many posted changes a launch leaves in the store's outbox before it applies them itself.</summary>
+    public const int OutboxBound = 256;
+
+    /// <summary>A bridged env leases its address in the store before its network exists.</summary>
+    private static bool NeedsStoreBeforeSpawn(Profile profile) => profile.Network.Mode == "bridge";
 
     /// <summary>Samples the env this process launches and records violations as they happen.</summary>
     public ViolationWatch Watch()
@@ -223,21 +302,46 @@ public sealed class SessionNotFoundException(string id) : Exception($"no session
     public string Id { get; } = id;
 }
 
-/// <summary>Writes the life of sessions into the store (opened on first use).</summary>
-internal sealed class StoreJournal(Func<DevShellStore> open) : ISessionJournal
+/// <summary>
+/// Writes the life of sessions into the store (opened on first use), or, when the launch has no store unit open, into
+/// its outbox (<see cref="StoreOutbox"/>): the Starting record before the spawn and the end after it, so that a quick
+/// command never waits for LiteDB. The Running record, violations and other events are written to the store directly:
+/// they come while the env runs, off the launch's path.
+/// </summary>
+internal sealed class StoreJournal(Func<DevShellStore> open, StoreOutbox outbox) : ISessionJournal
 {
+    public StoreOutbox Outbox => outbox;
+
     private DevShellStore? _store;
+    private readonly Dictionary<string, int> _posted = new(StringComparer.Ordinal);
 
     private DevShellStore Store => _store ??= open();
 
     /// <summary>
     /// A batch to end once the session is recorded and the parts have reserved what they need from the store (the
-    /// launch's one store unit before the spawn).
+    /// launch's one store unit before the spawn). Without one, the session's Starting record goes to the outbox.
     /// </summary>
     public StoreBatch? EndWhenReserved { get; set; }
 
-    public void Starting(EnvContext env, LaunchRequest request, int launcherPid) =>
-        Store.AddSession(NewSession(env, request, launcherPid));
+    /// <summary>True when the outbox exists (the store made it), so changes posted there will be applied.</summary>
+    public bool CanDefer => outbox.IsReady;
+
+    /// <summary>Ends go to the outbox when there is one (see <see cref="Write"/>).</summary>
+    public bool QueuesEnds => CanDefer;
+
+    private int NextSeq(string sessionId) => _posted[sessionId] = _posted.GetValueOrDefault(sessionId) + 1;
+
+    public void Starting(EnvContext env, LaunchRequest request, int launcherPid)
+    {
+        var session = NewSession(env, request, launcherPid);
+        if (EndWhenReserved is null && CanDefer)
+        {
+            outbox.Post(new SessionChange { SessionId = session.Id, Seq = NextSeq(session.Id), Add = session });
+            return;
+        }
+
+        Store.AddSession(session);
+    }
 
     public void Reserved()
     {
@@ -259,11 +363,14 @@ internal sealed class StoreJournal(Func<DevShellStore> open) : ISessionJournal
         Command = [.. request.Command],
     };
 
-    public void Running(EnvContext env, int initPid)
-    {
-        long? ticks = ProcessInfo.StartTicks(initPid);
-        Store.UpdateSession(env.SessionId, s => SetRunning(s, env, initPid, ticks), Started(env, initPid));
-    }
+    /// <summary>Direct: the env runs (a command for RunningRecordDelayMs, or a shell), so nobody waits for this write.</summary>
+    public void Running(EnvContext env, int initPid) =>
+        Store.Apply(new SessionChange
+        {
+            SessionId = env.SessionId,
+            Running = Facts(env, initPid, ProcessInfo.StartTicks(initPid)),
+            Events = [Started(env, initPid)],
+        });
 
     public void Ended(string sessionId, string state, int? exitCode, string? message) => End(sessionId, state, exitCode, null);
 
@@ -272,36 +379,42 @@ internal sealed class StoreJournal(Func<DevShellStore> open) : ISessionJournal
 
     /// <summary>One write for both records; the started event keeps its place before the ended one.</summary>
     public void RanAndEnded(EnvContext env, int initPid, string state, int exitCode, string message) =>
-        Store.UpdateSession(env.SessionId, s =>
+        Write(env.SessionId, seq => new SessionChange
         {
+            SessionId = env.SessionId,
+            Seq = seq,
             // PID 1 is gone by now: its start time is no longer readable, and nothing needs it for an ended session.
-            SetRunning(s, env, initPid, ticks: null);
-            SetEnded(s, state, exitCode);
-        }, [Started(env, initPid), Event(env.SessionId, env.Profile.Name, state, message, exitCode)], releaseIp: true);
+            Running = Facts(env, initPid, ticks: null),
+            Ended = new EndFacts(StateOf(state), exitCode, DateTime.UtcNow),
+            Events = [Started(env, initPid), Event(env.SessionId, env.Profile.Name, state, message, exitCode)],
+            ReleaseIp = true,
+        });
 
     private void End(string sessionId, string state, int? exitCode, EventRecord? record) =>
-        Store.UpdateSession(sessionId, s => SetEnded(s, state, exitCode), record, releaseIp: true);
+        Write(sessionId, seq => new SessionChange
+        {
+            SessionId = sessionId,
+            Seq = seq,
+            Ended = new EndFacts(StateOf(state), exitCode, DateTime.UtcNow),
+            Events = record is null ? [] : [record],
+            ReleaseIp = true,
+        });
 
-    private static void SetRunning(SessionRecord s, EnvContext env, int initPid, long? ticks)
+    /// <summary>
+    /// An end goes to the outbox when there is one: nobody needs it before the next unit of work, which applies it
+    /// first (the IP lease it releases too: the next bridged launch's lease unit frees the address before it picks one).
+    /// </summary>
+    private void Write(string sessionId, Func<int, SessionChange> change)
     {
-        if (s.EndedAt is null) s.State = SessionState.Running; // not over a stop that came first
-        s.InitPid = initPid;
-        s.InitStartTicks = ticks;
-        s.CgroupPaths = new Dictionary<string, string>(env.CgroupPaths);
-        s.NetnsPath = env.NetnsPath;
-        s.Veth = env.Veth;
-        s.Ip = env.Ip;
+        if (CanDefer) outbox.Post(change(NextSeq(sessionId)));
+        else Store.Apply(change(0));
     }
 
-    private static void SetEnded(SessionRecord s, string state, int? exitCode)
-    {
-        s.ExitCode = exitCode;
-        if (exitCode > 128) s.Signal = exitCode - 128;
-        // `devshell stop` got there first (its kill is why the env ended): the session stays stopped, as of then.
-        if (s.State == SessionState.Stopped && s.EndedAt is not null) return;
-        s.State = state switch { "failed" => SessionState.Failed, "stopped" => SessionState.Stopped, _ => SessionState.Exited };
-        s.EndedAt = DateTime.UtcNow;
-    }
+    private static SessionState StateOf(string state) =>
+        state switch { "failed" => SessionState.Failed, "stopped" => SessionState.Stopped, _ => SessionState.Exited };
+
+    private static RunningFacts Facts(EnvContext env, int initPid, long? ticks) =>
+        new(initPid, ticks, new Dictionary<string, string>(env.CgroupPaths), env.NetnsPath, env.Veth, env.Ip);
 
     private static EventRecord Started(EnvContext env, int initPid) =>
         Event(env.SessionId, env.Profile.Name, EventKinds.Started, $"pid {initPid}");

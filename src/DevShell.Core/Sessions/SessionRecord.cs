@@ -62,6 +62,12 @@ public sealed class SessionRecord
     /// <summary>The command run (argv), empty for an interactive shell.</summary>
     public List<string> Command { get; set; } = [];
 
+    /// <summary>
+    /// The last deferred change of this session that the store applied (its <see cref="SessionChange.Seq"/>; 0: none).
+    /// Applying a change again, after a crash between the store's commit and the removal of its outbox file, is skipped.
+    /// </summary>
+    public int OutboxSeq { get; set; }
+
     /// <summary>True while <see cref="State"/> is starting or running.</summary>
     public bool IsActive => State is SessionState.Starting or SessionState.Running;
 

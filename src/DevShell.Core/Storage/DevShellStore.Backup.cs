@@ -96,6 +96,7 @@ public sealed partial class DevShellStore
 
         File.Copy(backup, dbPath);
         SetPrivateMode(dbPath);
+        new ProfileSnapshots(dbPath).Clear(); // copies of the damaged file's profiles (the restored file is a new file too)
         return movedTo;
     }
 

@@ -9,6 +9,9 @@ public sealed partial class DevShellStore
 {
     private const string SeededKey = "seeded";
 
+    /// <summary>Copies of stored profiles that a launch reads without opening the database (see <see cref="ProfileSnapshots"/>).</summary>
+    public ProfileSnapshots Snapshots { get; }
+
     /// <summary>Adds a new profile (validated). Created/Updated are set to now and Revision to 1.</summary>
     /// <returns>The stored profile.</returns>
     /// <exception cref="ProfileValidationException">The profile breaks a rule; nothing is written.</exception>
@@ -27,6 +30,7 @@ public sealed partial class DevShellStore
 
             var now = Now();
             var document = ToDocument(profile, revision: 1, created: now, updated: now);
+            Snapshots.Forget(profile.Name);
             profiles.Insert(document);
             return FromDocument(document);
         });
@@ -35,7 +39,13 @@ public sealed partial class DevShellStore
     /// <summary>The profile named <paramref name="name"/>, or null.</summary>
     public Profile? Get(string name)
     {
-        return Locked(() => Db.GetCollection(ProfilesCollection).FindById(name) is { } document ? FromDocument(document) : null);
+        return Locked(() =>
+        {
+            if (Db.GetCollection(ProfilesCollection).FindById(name) is not { } document) return null;
+            var profile = FromDocument(document);
+            Snapshots.Keep(profile);
+            return profile;
+        });
     }
 
     /// <summary>The profile named <paramref name="name"/>.</summary>
@@ -71,6 +81,7 @@ public sealed partial class DevShellStore
             }
 
             var document = ToDocument(profile, revision + 1, new DateTime(stored["created"].AsInt64, DateTimeKind.Utc), Now());
+            Snapshots.Forget(profile.Name);
             profiles.Update(document);
             return FromDocument(document);
         });
@@ -93,6 +104,7 @@ public sealed partial class DevShellStore
                 throw new ConcurrencyConflictException(name, stored["rev"].AsInt32, expected);
             }
 
+            Snapshots.Forget(name);
             return profiles.Delete(name);
         });
 
@@ -121,6 +133,8 @@ public sealed partial class DevShellStore
             }
 
             var document = ToDocument(profile, revision + 1, profile.Created, Now());
+            Snapshots.Forget(name);
+            Snapshots.Forget(newName);
             profiles.Delete(name);
             profiles.Insert(document);
             return FromDocument(document);
@@ -172,6 +186,7 @@ public sealed partial class DevShellStore
                 var now = Now();
                 foreach (var preset in list.DistinctBy(p => p.Name))
                 {
+                    Snapshots.Forget(preset.Name);
                     profiles.Insert(ToDocument(preset, 1, now, now));
                     added++;
                 }

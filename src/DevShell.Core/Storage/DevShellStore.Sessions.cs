@@ -110,20 +110,28 @@ public sealed partial class DevShellStore
     /// </summary>
     public int CountActiveSessions()
     {
-        return Locked(() => Db.GetCollection(SessionsCollection).Query()
+        return Locked(() =>
+        {
+            ApplyOutbox(); // posted since this unit began (a batch): counted like everything else
+            return Db.GetCollection(SessionsCollection).Query()
             .Where(Query.In(RecordDocuments.SessionStateField, nameof(SessionState.Starting), nameof(SessionState.Running)))
             .Select(BsonExpression.Create("$." + RecordDocuments.SessionStateField))
             .ToEnumerable()
-            .Count());
+            .Count();
+        });
     }
 
     /// <summary>Sessions that are starting or running, oldest first. Uses the State index: the history of ended
     /// sessions can be long, and this runs on every launch and every TUI refresh.</summary>
     public IReadOnlyList<SessionRecord> ListActiveSessions()
     {
-        return Locked(() => Db.GetCollection(SessionsCollection)
-            .Find(Query.In(RecordDocuments.SessionStateField, nameof(SessionState.Starting), nameof(SessionState.Running)))
-            .Select(RecordDocuments.ToSession).OrderBy(s => s.StartedAt).ToList());
+        return Locked(() =>
+        {
+            ApplyOutbox(); // posted since this unit began (a batch): gc must see every session whose objects it found
+            return Db.GetCollection(SessionsCollection)
+                .Find(Query.In(RecordDocuments.SessionStateField, nameof(SessionState.Starting), nameof(SessionState.Running)))
+                .Select(RecordDocuments.ToSession).OrderBy(s => s.StartedAt).ToList();
+        });
     }
 
     /// <summary>Deletes the oldest ended sessions beyond <paramref name="keep"/>; returns how many were removed.</summary>

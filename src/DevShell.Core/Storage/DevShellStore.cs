@@ -30,6 +30,9 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
     private const string LeasesCollection = "leases";
     private const string MetaCollection = "meta";
 
+    /// <summary>Meta key of the database's random identity (see <see cref="ProfileSnapshots"/>).</summary>
+    private const string IdentityKey = "identity";
+
     /// <summary>Records are mapped by hand (<see cref="RecordDocuments"/>); the mapper only converts plain values. One for all units.</summary>
     private static readonly BsonMapper Mapper = CreateMapper();
 
@@ -48,6 +51,8 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
         _fileLock = new StoreFileLock(LockPathFor(dbPath), options.LockTimeout);
         _options = options;
         _validation = options.Validation with { DbPath = dbPath };
+        Outbox = new StoreOutbox(dbPath);
+        Snapshots = new ProfileSnapshots(dbPath);
     }
 
     /// <summary>Absolute path of the database file.</summary>
@@ -109,6 +114,15 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
             {
                 Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
+
+            if (!File.Exists(dbPath))
+            {
+                // A new database (or one moved away): copies of another database's profiles must not stand for its own.
+                store.Snapshots.Clear();
+            }
+
+            Directory.CreateDirectory(store.Outbox.Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Directory.CreateDirectory(store.Snapshots.Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
             if (options.AutoBackup && store.BackupDue())
             {
@@ -230,6 +244,14 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
             db.GetCollection(SessionsCollection).EnsureIndex(RecordDocuments.SessionStateField);
             _ = db.GetCollection(ProfilesCollection).FindAll().Count(d => d["json"].IsString);
             _ = db.GetCollection(LeasesCollection).FindAll().Count();
+            var meta = db.GetCollection(MetaCollection);
+            if (meta.FindById(IdentityKey)?["value"].AsString is not { } identity)
+            {
+                identity = Guid.NewGuid().ToString("N");
+                meta.Insert(new BsonDocument { ["_id"] = IdentityKey, ["value"] = identity });
+            }
+
+            Snapshots.Verify(identity);
             return 0;
         });
     }
@@ -296,9 +318,12 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
             {
                 _db = new LiteDatabase(new ConnectionString { Filename = DbPath, Connection = ConnectionType.Direct }, Mapper);
                 UnitsOpened++;
+                ApplyOutbox();
             }
             catch
             {
+                _db?.Dispose();
+                _db = null;
                 _fileLock.Exit();
                 throw;
             }

@@ -43,6 +43,7 @@ internal static class RecordDocuments
         if (s.EndedAt is { } ended) d[nameof(SessionRecord.EndedAt)] = ended;
         Put(d, nameof(SessionRecord.ExitCode), s.ExitCode);
         Put(d, nameof(SessionRecord.Signal), s.Signal);
+        if (s.OutboxSeq != 0) d[nameof(SessionRecord.OutboxSeq)] = s.OutboxSeq;
         return d;
     }
 
@@ -67,6 +68,7 @@ internal static class RecordDocuments
         EndedAt = Utc(d[nameof(SessionRecord.EndedAt)]),
         ExitCode = Int(d, nameof(SessionRecord.ExitCode)),
         Signal = Int(d, nameof(SessionRecord.Signal)),
+        OutboxSeq = Int(d, nameof(SessionRecord.OutboxSeq)) ?? 0,
     };
 
     /// <summary>An event without its id: the store's auto-id assigns it on insert.</summary>
@@ -88,7 +90,7 @@ internal static class RecordDocuments
 
     public static EventRecord ToEvent(BsonDocument d) => new()
     {
-        Id = d["_id"].AsInt64,
+        Id = Long(d, "_id") ?? 0,
         Time = Utc(d[nameof(EventRecord.Time)]) ?? default,
         Kind = String(d, nameof(EventRecord.Kind)) ?? "",
         SessionId = String(d, nameof(EventRecord.SessionId)),
@@ -98,44 +100,44 @@ internal static class RecordDocuments
         Message = String(d, nameof(EventRecord.Message)),
     };
 
-    private static BsonDocument ToDocument(Dictionary<string, string> map)
+    internal static BsonDocument ToDocument(IReadOnlyDictionary<string, string> map)
     {
         var d = new BsonDocument();
         foreach (var (key, value) in map) d[key] = value;
         return d;
     }
 
-    private static void Put(BsonDocument d, string field, string? value)
+    internal static void Put(BsonDocument d, string field, string? value)
     {
         if (value is not null) d[field] = value;
     }
 
-    private static void Put(BsonDocument d, string field, int? value)
+    internal static void Put(BsonDocument d, string field, int? value)
     {
         if (value is { } v) d[field] = v;
     }
 
-    private static void Put(BsonDocument d, string field, long? value)
+    internal static void Put(BsonDocument d, string field, long? value)
     {
         if (value is { } v) d[field] = v;
     }
 
-    private static string? String(BsonDocument d, string field) => d[field] is { IsNull: false } v ? v.AsString : null;
+    internal static string? String(BsonDocument d, string field) => d[field] is { IsNull: false } v ? v.AsString : null;
 
-    private static int? Int(BsonDocument d, string field) => d[field] is { IsNumber: true } v ? v.AsInt32 : null;
+    internal static int? Int(BsonDocument d, string field) => d[field] is { IsNumber: true } v ? v.AsInt32 : null;
 
-    private static long? Long(BsonDocument d, string field) => d[field] is { IsNumber: true } v ? v.AsInt64 : null;
+    internal static long? Long(BsonDocument d, string field) => d[field] is { IsNumber: true } v ? v.AsInt64 : null;
 
     private static List<string> Strings(BsonDocument d, string field) =>
         d[field] is { IsArray: true } v ? v.AsArray.Select(x => x.AsString).ToList() : [];
 
-    private static Dictionary<string, string> StringMap(BsonDocument d, string field) =>
+    internal static Dictionary<string, string> StringMap(BsonDocument d, string field) =>
         d[field] is { IsDocument: true } v
             ? v.AsDocument.ToDictionary(kv => kv.Key, kv => kv.Value.IsString ? kv.Value.AsString : kv.Value.RawValue?.ToString() ?? "", StringComparer.Ordinal)
             : new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>LiteDB hands dates back in local time; the records are UTC throughout.</summary>
-    private static DateTime? Utc(BsonValue v)
+    internal static DateTime? Utc(BsonValue v)
     {
         if (!v.IsDateTime) return null;
         var t = v.AsDateTime;

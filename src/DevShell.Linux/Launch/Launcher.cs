@@ -46,6 +46,12 @@ public interface ISessionJournal
     }
 
     /// <summary>
+    /// True when an end record only queues the write (a file of ~1 KB) instead of making it: the launcher then writes it
+    /// after the teardown on its own thread instead of starting a thread to overlap a store write with the teardown.
+    /// </summary>
+    bool QueuesEnds => false;
+
+    /// <summary>
     /// <see cref="Running"/> and <see cref="Ended(string, string, string, int?, string, long?)"/> at once, for an env that
     /// ended before its Running record was due (see <see cref="Launcher.RunningRecordDelayMs"/>); a store journal makes
     /// it one write.
@@ -302,9 +308,12 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         }
 
         // The end record releases the session's IP lease, so with an address it waits for the network to be gone.
-        // Without one it does not depend on the teardown: it is written on a second thread meanwhile (a crash between
-        // the two is what gc reconciles anyway: objects without a live claim, or a record without a live launcher).
-        var ending = env.Ip is null ? Task.Factory.StartNew(RecordEnd, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default) : null;
+        // Without one it does not depend on the teardown: a store write is made on a second thread meanwhile (a crash
+        // between the two is what gc reconciles anyway: objects without a live claim, or a record without a live
+        // launcher). One that is only queued costs less than starting that thread.
+        var ending = env.Ip is null && !journal.QueuesEnds
+            ? Task.Factory.StartNew(RecordEnd, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : null;
         try
         {
             Teardown(env.SessionId, parts);

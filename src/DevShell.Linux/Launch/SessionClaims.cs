@@ -34,10 +34,19 @@ public sealed class SessionClaims(string runDir)
     /// </summary>
     public int CountOwnedAndLive(string owner) => List().Count(id => IsOwnedAndLive(id, owner));
 
-    private bool IsOwnedAndLive(string sessionId, string owner)
+    /// <summary>
+    /// True when a claim of the database <paramref name="owner"/> is no longer live (its launcher died, or it detached
+    /// and its PID 1 is gone): a session that gc's reaper would end. A launch that does not open the store asks this
+    /// instead of comparing counts (see Engine.Launch).
+    /// </summary>
+    public bool AnyOwnedAndDead(string owner) => List().Any(id => Lines(id) is var lines && IsOwnedBy(lines, owner) && !IsLive(lines));
+
+    private bool IsOwnedAndLive(string sessionId, string owner) => Lines(sessionId) is var lines && IsOwnedBy(lines, owner) && IsLive(lines);
+
+    private static bool IsOwnedBy(string[] lines, string owner) => lines.Contains("owner " + owner, StringComparer.Ordinal);
+
+    private static bool IsLive(string[] lines)
     {
-        var lines = Lines(sessionId);
-        if (!lines.Contains("owner " + owner, StringComparer.Ordinal)) return false;
         bool detached = lines.Contains("detached", StringComparer.Ordinal);
         foreach (var (role, pid, ticks) in Processes(lines))
         {

@@ -50,9 +50,10 @@ public static class EnvCommands
     private static int Shell(string profileName)
     {
         using var engine = new Engine();
-        // One store unit from opening the store to the session's Starting record and IP lease (Launch ends it there).
-        using var batch = engine.BatchStore();
-        var profile = engine.RequireProfile(profileName);
+        // The profile's copy and the store's outbox when they exist; else one store unit from opening the store to the
+        // session's Starting record and IP lease (Launch ends it there).
+        var profile = engine.LaunchProfile(profileName, out var batch);
+        using var _ = batch;
         bool tty = PtyRelay.StdinIsTerminal;
         using var watch = engine.Watch();
         var outcome = engine.Launch(profile, new LaunchRequest { Interactive = true, Tty = tty }, batch);
@@ -70,10 +71,11 @@ public static class EnvCommands
         using var engine = new Engine();
         engine.PrePhases.Add(("engine", clock.Elapsed.TotalMilliseconds));
         clock.Restart();
-        // One store unit from opening the store to the session's Starting record and IP lease (Launch ends it there).
-        using var batch = engine.BatchStore();
-        var profile = engine.RequireProfile(profileName);
-        engine.PrePhases.Add(("store", clock.Elapsed.TotalMilliseconds));
+        // The profile's copy and the store's outbox when they exist; else one store unit from opening the store to the
+        // session's Starting record and IP lease (Launch ends it there).
+        var profile = engine.LaunchProfile(profileName, out var batch);
+        using var _ = batch;
+        engine.PrePhases.Add(("profile", clock.Elapsed.TotalMilliseconds));
         if (command.Length == 0 && profile.Command is not { Count: > 0 })
         {
             throw new Core.Validation.DevShellInputException($"profile \"{profile.Name}\" has no default command: give one after --, e.g. devshell run {profile.Name} -- make test");
@@ -102,7 +104,7 @@ public static class EnvCommands
         Console.Error.WriteLine($"devshell-trace: main {Program.SinceMain.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)}");
         foreach (var (phase, ms) in engine.PrePhases.Concat(outcome.Phases)) Console.Error.WriteLine($"devshell-trace: {phase} {ms.ToString("0.00", CultureInfo.InvariantCulture)}");
         // Units of work (lock, open, close of the database file) this launch took: each costs a few ms.
-        Console.Error.WriteLine($"devshell-trace: store-units {engine.Store.UnitsOpened.ToString(CultureInfo.InvariantCulture)}");
+        Console.Error.WriteLine($"devshell-trace: store-units {engine.StoreUnitsOpened.ToString(CultureInfo.InvariantCulture)}");
     }
 
     private static void WriteVerdict(string path, LaunchOutcome outcome, TimeSpan wall, ViolationWatch watch)

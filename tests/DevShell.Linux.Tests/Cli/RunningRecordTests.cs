@@ -8,7 +8,9 @@ namespace DevShell.Linux.Tests.Cli;
 
 /// <summary>
 /// A command's session is recorded as running only after a delay (one store write less for quick commands). Until then
-/// its PID 1 is known from its claim file alone: stop, attach and gc must find it there.
+/// its PID 1 is known from its claim file alone: stop, attach and gc must find it there. Once the store has made a copy
+/// of the profile, a launch without a bridged network does not open the store at all: its Starting record and its end
+/// go to the store's outbox, which every other command applies before it reads.
 /// </summary>
 [Collection("env")]
 public sealed class RunningRecordTests(ITestOutputHelper output) : IDisposable
@@ -19,37 +21,95 @@ public sealed class RunningRecordTests(ITestOutputHelper output) : IDisposable
 
     private const string Plain = """{ "name": "plain", "shell": "/bin/sh", "network": { "mode": "none" } }""";
 
-    private void AddPlain()
+    /// <summary>Adds the profile; with <paramref name="copied"/> also reads it once, which makes the copy launches read.</summary>
+    private void AddPlain(bool copied = true)
     {
         var r = _cli.RunWith(Plain, TimeSpan.FromSeconds(30), "profile", "add", "-");
         Assert.True(r.Code == 0, r.ToString());
+        if (copied) Assert.Equal(0, _cli.Run("profile", "show", "plain").Code);
+    }
+
+    private string Outbox => Path.Combine(_cli.Dir, "devshell.db.outbox");
+
+    [Fact]
+    public void A_quick_command_opens_one_store_unit_the_first_time_then_none_and_ps_shows_both_with_pid_and_events()
+    {
+        if (!Requires.Root(output)) return;
+        AddPlain(copied: false);
+        _cli.Env["DEVSHELL_TRACE"] = "1";
+        var first = _cli.Run("run", "plain", "--", "true");
+        var second = _cli.Run("run", "plain", "--", "sh", "-c", "exit 3");
+        _cli.Env.Remove("DEVSHELL_TRACE");
+        Assert.True(first.Code == 0, first.ToString());
+        Assert.True(second.Code == 3, second.ToString());
+        // The first reads the profile from the store (and leaves a copy); its end waits in the outbox like the second's.
+        Assert.True(first.Err.Contains("devshell-trace: store-units 1\n", StringComparison.Ordinal), first.Err);
+        Assert.Contains("devshell-trace: store-units 0\n", second.Err, StringComparison.Ordinal);
+        Assert.Equal(3, Directory.GetFiles(Outbox, "*.json").Length);
+
+        using var ps = JsonDocument.Parse(_cli.Run("ps", "--all", "--json").Out);
+        Assert.Empty(Directory.GetFiles(Outbox));
+        var sessions = ps.RootElement.EnumerateArray().ToList();
+        Assert.Equal(2, sessions.Count);
+        Assert.Equal([0, 3], sessions.Select(s => s.GetProperty("exit_code").GetInt32()));
+        foreach (var session in sessions)
+        {
+            Assert.Equal("exited", session.GetProperty("state").GetString());
+            Assert.True(session.GetProperty("init_pid").GetInt32() > 1, session.ToString());
+            string id = session.GetProperty("id").GetString()!;
+            var events = _cli.Run("events", "--session", id, "--json");
+            Assert.True(events.Code == 0, events.ToString());
+            // One JSON object per line, oldest first.
+            var kinds = events.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("kind").GetString())
+                .ToList();
+            Assert.Equal(["started", "exited"], kinds);
+        }
     }
 
     [Fact]
-    public void A_quick_command_is_recorded_with_its_pid_and_both_events_in_two_store_units()
+    public void Under_sudo_the_developer_owns_the_outbox_and_their_own_ps_applies_what_roots_launches_queued()
+    {
+        if (!Requires.Root(output)) return;
+        using var user = new TestUser();
+        foreach (var (k, v) in user.SudoEnv) _cli.Env[k] = v!;
+        TestUser.Run("chown", $"{user.Uid}:{user.Gid}", _cli.Dir); // the database's directory is the developer's
+        AddPlain();
+        var run = _cli.Run("run", "plain", "--", "sh", "-c", "exit 4");
+        Assert.True(run.Code == 4, run.ToString());
+        Assert.Equal(2, Directory.GetFiles(Outbox, "*.json").Length); // Starting and the end, queued by root
+        Assert.Equal(user.Uid.ToString(CultureInfo.InvariantCulture), TestUser.Run("stat", "-c", "%u", Outbox).Trim());
+
+        var ps = _cli.RunAs(user, "ps", "--all", "--json");
+        Assert.True(ps.Code == 0, ps.ToString());
+        using var doc = JsonDocument.Parse(ps.Out);
+        var session = Assert.Single(doc.RootElement.EnumerateArray());
+        Assert.Equal("exited", session.GetProperty("state").GetString());
+        Assert.Equal(4, session.GetProperty("exit_code").GetInt32());
+        Assert.Empty(Directory.GetFiles(Outbox));
+    }
+
+    [Fact]
+    public void A_profile_changed_between_two_launches_is_the_one_the_second_launch_runs()
     {
         if (!Requires.Root(output)) return;
         AddPlain();
-        _cli.Env["DEVSHELL_TRACE"] = "1";
-        var r = _cli.Run("run", "plain", "--", "true");
-        _cli.Env.Remove("DEVSHELL_TRACE");
-        Assert.True(r.Code == 0, r.ToString());
-        Assert.Contains("devshell-trace: store-units 2\n", r.Err, StringComparison.Ordinal);
+        var before = _cli.Run("run", "plain", "--", "sh", "-c", "echo \"[$STAGE]\"");
+        Assert.True(before.Code == 0, before.ToString());
+        Assert.Contains("[]", before.Out, StringComparison.Ordinal);
 
-        using var ps = JsonDocument.Parse(_cli.Run("ps", "--all", "--json").Out);
-        var session = Assert.Single(ps.RootElement.EnumerateArray());
-        Assert.Equal("exited", session.GetProperty("state").GetString());
-        Assert.Equal(0, session.GetProperty("exit_code").GetInt32());
-        Assert.True(session.GetProperty("init_pid").GetInt32() > 1, session.ToString());
-        string id = session.GetProperty("id").GetString()!;
+        Assert.Equal(0, _cli.Run("profile", "rm", "plain").Code);
+        var add = _cli.RunWith("""{ "name": "plain", "shell": "/bin/sh", "network": { "mode": "none" }, "env": { "STAGE": "two" } }""",
+            TimeSpan.FromSeconds(30), "profile", "add", "-");
+        Assert.True(add.Code == 0, add.ToString());
+        var after = _cli.Run("run", "plain", "--", "sh", "-c", "echo \"[$STAGE]\"");
+        Assert.True(after.Code == 0, after.ToString());
+        Assert.Contains("[two]", after.Out, StringComparison.Ordinal);
 
-        var events = _cli.Run("events", "--session", id, "--json");
-        Assert.True(events.Code == 0, events.ToString());
-        // One JSON object per line, oldest first.
-        var kinds = events.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("kind").GetString())
-            .ToList();
-        Assert.Equal(["started", "exited"], kinds);
+        Assert.Equal(0, _cli.Run("profile", "rm", "plain").Code);
+        var gone = _cli.Run("run", "plain", "--", "true");
+        Assert.NotEqual(0, gone.Code);
+        Assert.Contains("plain", gone.Err, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -111,10 +171,15 @@ public sealed class RunningRecordTests(ITestOutputHelper output) : IDisposable
         Assert.False(File.Exists(Path.Combine(_cli.Dir, "run", "sessions", id + ".claim")));
     }
 
+    /// <summary>
+    /// With its claim, the next launch's cheap pass finds the dead launcher (checked before anything else reads the
+    /// store). Without it (a reboot empties the run dir), the record alone tells, and the next command that reads the
+    /// store (here `ps`) ends it: a launch that reads no store cannot see it.
+    /// </summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void The_next_launch_ends_an_env_whose_launcher_died_even_without_its_claim_file(bool claimLost)
+    public void An_env_whose_launcher_died_is_ended_by_the_next_launch_or_without_its_claim_file_by_the_next_ps(bool claimLost)
     {
         if (!Requires.Root(output)) return;
         AddPlain();
@@ -138,8 +203,9 @@ public sealed class RunningRecordTests(ITestOutputHelper output) : IDisposable
 
         var next = _cli.Run("run", "plain", "--", "true"); // no gc: the launch's own cheap pass must find it
         Assert.True(next.Code == 0, next.ToString());
+        if (!claimLost) Assert.True(Gone(init), $"the next launch left PID 1 ({init}) of {id} running");
         Assert.Equal("exited", State(id));
-        Assert.True(Gone(init), $"the next launch left PID 1 ({init}) of {id} running");
+        Assert.True(Gone(init), $"ps left PID 1 ({init}) of {id} running");
         Assert.Empty(_cli.LeftoverCgroups());
     }
 

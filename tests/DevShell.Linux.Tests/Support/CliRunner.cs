@@ -49,10 +49,27 @@ public sealed class CliRunner : IDisposable
         return new Result(p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    /// <summary>Starts devshell without waiting (for kill -9 tests).</summary>
-    public Process Start(string[] args, bool redirectStdin = false)
+    /// <summary>Runs devshell as <paramref name="user"/> (not root: setpriv drops to their uid, gid and groups).</summary>
+    public Result RunAs(TestUser user, params string[] args)
     {
-        var psi = new ProcessStartInfo(Artifacts.Cli)
+        using var p = Start(["--reuid", user.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--regid", user.Gid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--init-groups", "--reset-env", "--",
+            "env", "HOME=" + user.Home, $"DEVSHELL_DB={DbPath}", $"DEVSHELL_RUN_DIR={Path.Combine(Dir, "run")}",
+            Artifacts.Cli, .. args], redirectStdin: false, program: "setpriv");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"devshell {string.Join(' ', args)} as {user.Name} did not finish in 60 s");
+        }
+        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Starts devshell without waiting (for kill -9 tests).</summary>
+    public Process Start(string[] args, bool redirectStdin = false, string? program = null)
+    {
+        var psi = new ProcessStartInfo(program ?? Artifacts.Cli)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

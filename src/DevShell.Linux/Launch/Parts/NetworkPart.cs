@@ -54,7 +54,7 @@ public sealed record NetworkNames(string Bridge, string Table, string RunDir, Ip
 /// </summary>
 public sealed class NetworkPart : IEnvironmentPart
 {
-    private readonly DevShellStore _store;
+    private readonly Lazy<DevShellStore> _opened;
     private readonly NetworkNames _names;
     private readonly Lazy<Ipv4Cidr> _subnet;
     private readonly NetnsManager _netns;
@@ -62,16 +62,27 @@ public sealed class NetworkPart : IEnvironmentPart
     private readonly HashSet<string> _found = new(StringComparer.Ordinal);
 
     public NetworkPart(DevShellStore store, NetworkNames names)
+        : this(() => store, names)
     {
-        _store = store;
+    }
+
+    /// <summary>
+    /// A part that opens the store on first use: a launch without a bridged network never needs it (its records go
+    /// through the store's outbox), and opening it costs a fresh process a unit of work.
+    /// </summary>
+    public NetworkPart(Func<DevShellStore> store, NetworkNames names)
+    {
+        _opened = new(store);
         _names = names;
         _netns = new NetnsManager(names.NetnsDir);
         _subnet = names.Subnet is { } pinned
             ? new(() => pinned)
             : new(() => Ipv4Cidr.Parse(
                 // A read once the subnet is chosen; choosing it (reading the host's routes) and the write only once.
-                store.GetMeta(SubnetKey) ?? store.GetOrAddMeta(SubnetKey, BridgeNetwork.PickSubnet(ownBridge: names.Bridge).ToString())));
+                Store.GetMeta(SubnetKey) ?? Store.GetOrAddMeta(SubnetKey, BridgeNetwork.PickSubnet(ownBridge: names.Bridge).ToString())));
     }
+
+    private DevShellStore Store => _opened.Value;
 
     private string SubnetKey => "network.subnet:" + _names.Bridge;
 
@@ -85,7 +96,7 @@ public sealed class NetworkPart : IEnvironmentPart
     /// bridged env, even when every candidate subnet is taken by other bridges.
     /// </summary>
     public NftFirewall Firewall => FirewallWith(
-        _subnet.IsValueCreated || _names.Subnet is not null ? _subnet.Value : _store.GetMeta(SubnetKey) is string stored ? Ipv4Cidr.Parse(stored) : default);
+        _subnet.IsValueCreated || _names.Subnet is not null ? _subnet.Value : Store.GetMeta(SubnetKey) is string stored ? Ipv4Cidr.Parse(stored) : default);
 
     /// <summary>The table for per-env changes, which do not depend on the subnet (no store read).</summary>
     private NftFirewall EnvFirewall => FirewallWith(_subnet.IsValueCreated || _names.Subnet is not null ? _subnet.Value : default);
@@ -100,7 +111,7 @@ public sealed class NetworkPart : IEnvironmentPart
     {
         var net = env.Profile.Network;
         if (net.Mode != "bridge") return;
-        env.Ip = _store.AllocateIp(env.SessionId, Subnet, staticIp: net.Ip).Ip;
+        env.Ip = Store.AllocateIp(env.SessionId, Subnet, staticIp: net.Ip).Ip;
     }
 
     public void Prepare(EnvContext env)
@@ -210,7 +221,7 @@ public sealed class NetworkPart : IEnvironmentPart
         {
             // Never bridged (or it failed before its namespace): nothing of ours but perhaps an IP lease. The
             // launcher's journal and gc's reaper release the leases of the sessions they end; gc's orphans are here.
-            if (_leaseOnly.Remove(sessionId)) _store.ReleaseIp(sessionId);
+            if (_leaseOnly.Remove(sessionId)) Store.ReleaseIp(sessionId);
             return true;
         }
 
@@ -232,7 +243,7 @@ public sealed class NetworkPart : IEnvironmentPart
         // The lease of an env the launcher or gc's reaper ends goes with its ended record (one store write, after this
         // returns: the address is never handed out while the old veth exists). Only an orphan gc found here
         // (FindSessions: objects without an active session) has nobody else to release it.
-        if (_found.Remove(sessionId)) _store.ReleaseIp(sessionId);
+        if (_found.Remove(sessionId)) Store.ReleaseIp(sessionId);
         return clean;
     }
 
@@ -286,7 +297,7 @@ public sealed class NetworkPart : IEnvironmentPart
         _found.Clear();
         _found.UnionWith(ids);
         _leaseOnly.Clear();
-        foreach (var lease in _store.ListLeases())
+        foreach (var lease in Store.ListLeases())
         {
             if (ids.Add(lease.SessionId)) _leaseOnly.Add(lease.SessionId);
         }

@@ -1,0 +1,141 @@
+using DevShell.Core.Events;
+using DevShell.Core.Sessions;
+using LiteDB;
+
+namespace DevShell.Core.Storage;
+
+public sealed partial class DevShellStore
+{
+    /// <summary>Where launches post the session writes that can wait (see <see cref="StoreOutbox"/>).</summary>
+    public StoreOutbox Outbox { get; }
+
+    /// <summary>Changes applied from the outbox so far by this instance; for tests and tracing.</summary>
+    public int OutboxApplied { get; private set; }
+
+    /// <summary>
+    /// Applies a session change now, in one transaction (the same meaning as posting it to the <see cref="Outbox"/>).
+    /// Returns false when the session does not exist and the change does not add it.
+    /// </summary>
+    /// <exception cref="StoreException">It adds a session whose id exists.</exception>
+    public bool Apply(SessionChange change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        if (change.Add is { } add)
+        {
+            if (!SessionRecord.IsValidId(add.Id)) throw new ArgumentException($"session id \"{add.Id}\" is not 8 lowercase hex digits", nameof(change));
+            if (add.StartedAt == default) add.StartedAt = Now();
+        }
+
+        foreach (var record in change.Events)
+        {
+            if (record.Time == default) record.Time = Now();
+        }
+
+        return InTransaction(() => ApplyInTransaction(change, fromOutbox: false));
+    }
+
+    /// <summary>Applies what waits in the outbox now (any unit of work does it first; this is a unit for only that).</summary>
+    public void ApplyOutboxNow() => Locked(ApplyOutbox);
+
+    private bool ApplyInTransaction(SessionChange change, bool fromOutbox)
+    {
+        var sessions = Db.GetCollection(SessionsCollection);
+        SessionRecord session;
+        if (sessions.FindById(change.SessionId) is { } stored)
+        {
+            if (change.Add is not null && !fromOutbox)
+            {
+                throw new StoreException($"session {change.SessionId} already exists (generate a new id)");
+            }
+
+            session = RecordDocuments.ToSession(stored);
+            if (fromOutbox && change.Seq <= session.OutboxSeq) return true; // applied before a crash kept its file
+        }
+        else if (change.Add is { } add)
+        {
+            session = add;
+            sessions.Insert(RecordDocuments.ToDocument(session));
+        }
+        else
+        {
+            return false; // pruned or deleted meanwhile: nothing to change
+        }
+
+        change.ApplyTo(session);
+        if (change.Seq > session.OutboxSeq) session.OutboxSeq = change.Seq;
+        sessions.Update(RecordDocuments.ToDocument(session));
+        var events = Db.GetCollection(EventsCollection, BsonAutoId.Int64);
+        foreach (var record in change.Events)
+        {
+            record.Id = 0;
+            record.Id = events.Insert(RecordDocuments.ToDocument(record)).AsInt64;
+        }
+
+        if (change.ReleaseIp)
+        {
+            Db.GetCollection(LeasesCollection).DeleteMany(Query.EQ("session", change.SessionId));
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Applies every posted change, in order, in one transaction, then removes their files. Runs first in every unit of
+    /// work (an empty outbox costs one directory read). A file that does not hold a change is set aside as *.bad and
+    /// reported as an event; it stops nothing else.
+    /// </summary>
+    private void ApplyOutbox()
+    {
+        var files = Outbox.Pending();
+        if (files.Count == 0) return;
+        var db = Db;
+        var applied = new List<string>();
+        var damaged = new List<(string File, string Why)>();
+        if (!db.BeginTrans()) throw new InvalidOperationException("a store transaction is already running on this thread");
+        try
+        {
+            foreach (var file in files)
+            {
+                SessionChange change;
+                try
+                {
+                    change = StoreOutbox.Read(file);
+                }
+                catch (FileNotFoundException)
+                {
+                    continue; // another unit (of a store instance in this process) applied it
+                }
+                catch (FormatException e)
+                {
+                    damaged.Add((file, e.Message));
+                    continue;
+                }
+
+                ApplyInTransaction(change, fromOutbox: true);
+                applied.Add(file);
+            }
+
+            foreach (var (file, why) in damaged)
+            {
+                db.GetCollection(EventsCollection, BsonAutoId.Int64).Insert(RecordDocuments.ToDocument(new EventRecord
+                {
+                    Time = Now(),
+                    Kind = EventKinds.Gc,
+                    Message = $"a damaged session change in the store's outbox was set aside as {Path.GetFileName(file)}.bad: {why}",
+                }));
+            }
+
+            db.Commit();
+        }
+        catch
+        {
+            db.Rollback();
+            throw;
+        }
+
+        // After the commit: a crash before these deletes applies a change again, which its Seq makes a no-op.
+        foreach (var file in applied) File.Delete(file);
+        foreach (var (file, _) in damaged) File.Move(file, file + ".bad", overwrite: true);
+        OutboxApplied += applied.Count;
+    }
+}
