@@ -101,9 +101,9 @@ public sealed partial class DevShellStore
                 {
                     change = StoreOutbox.Read(file);
                 }
-                catch (FileNotFoundException)
+                catch (Exception e) when (e is FileNotFoundException or UnauthorizedAccessException)
                 {
-                    continue; // another unit (of a store instance in this process) applied it
+                    continue; // another unit (of a store instance in this process) applied it, or not ours to read
                 }
                 catch (FormatException e)
                 {
@@ -133,9 +133,21 @@ public sealed partial class DevShellStore
             throw;
         }
 
-        // After the commit: a crash before these deletes applies a change again, which its Seq makes a no-op.
-        foreach (var file in applied) File.Delete(file);
-        foreach (var (file, _) in damaged) File.Move(file, file + ".bad", overwrite: true);
+        // After the commit: a crash before these deletes, or a delete that fails, applies a change again later, which
+        // its Seq makes a no-op.
+        foreach (var file in applied) TryRemove(() => File.Delete(file));
+        foreach (var (file, _) in damaged) TryRemove(() => File.Move(file, file + ".bad", overwrite: true));
         OutboxApplied += applied.Count;
+    }
+
+    private static void TryRemove(Action remove)
+    {
+        try
+        {
+            remove();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 }
