@@ -120,12 +120,16 @@ internal static unsafe class DirectStart
     [UnmanagedCallersOnly]
     private static nint Entry(nint arg)
     {
+        Timing.Mark("t.run");
         var start = (Start)GCHandle.FromIntPtr(arg).Target!;
         try
         {
             Drop(start.Spec);
+            Timing.Mark("t.dropped");
             AwaitGo(start.Go);
+            Timing.Mark("t.go");
             start.Pid = Launch(start.Spec, start.Hook);
+            Timing.Mark("t.spawned");
         }
         catch (StageException e)
         {
@@ -160,10 +164,13 @@ internal static unsafe class DirectStart
 
         ulong keep = Capabilities.MaskOf(spec.KeepCaps);
         Capabilities.DropBounding(keep, Capabilities.LastCap());
+        Timing.Mark("t.bounding");
         Sys.SetIdentity(spec.Groups.Count > 0 ? spec.Groups : [spec.Gid], spec.Gid, spec.Uid);
         Capabilities.SetExactly(keep);
         Sys.Check(Libc.prctl(K.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "nnp", "setting no_new_privs");
+        Timing.Mark("t.nnp");
         if (spec.Seccomp) Seccomp.Install();
+        Timing.Mark("t.seccomp");
     }
 
     /// <summary>Once the env is built: the working directory, on_enter, and the spawn.</summary>
@@ -178,6 +185,7 @@ internal static unsafe class DirectStart
         List<string> argv = hook is not null ? ["/bin/sh", "-c", spec.OnExit ?? ""] : [.. spec.Argv];
         if (hook is null && spec.OnEnter is not null) Payload.RunOnEnter(spec, newSession: true);
         string path = Payload.Resolve(argv[0], spec.Env);
+        Timing.Mark("t.resolved");
         string what = $"running {argv[0]}";
         if (spec.Tty && hook is null)
         {

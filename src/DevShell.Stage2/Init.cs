@@ -12,26 +12,39 @@ internal static unsafe class Init
         const int status = StatusProtocol.StatusFd;
         Libc.fcntl(status, K.F_SETFD, K.FD_CLOEXEC);
         Libc.fcntl(StatusProtocol.SpecFd, K.F_SETFD, K.FD_CLOEXEC);
-        // Started by the front in new namespaces (NamespaceSpawner: its mount tree already private): this PID namespace's /proc.
-        Sys.Mount("proc", "/proc", "proc", K.MS_NOSUID | K.MS_NODEV | K.MS_NOEXEC, null, "proc", "mounting a fresh /proc");
+        Timing.Open();
 
-        foreach (var dir in spec.CgroupDirs) Sys.WriteFile(dir + "/cgroup.procs", "0", "cgroup");
-        if (spec.CgroupNamespace) Sys.Check(Libc.unshare(K.CLONE_NEWCGROUP), "cgroupns", "creating a cgroup namespace");
-
+        // The namespaces PID 1 joins itself come first: a thread keeps the namespaces it was created in, and the start
+        // thread below must be created in the env's. A cgroup namespace's root is the cgroup its creator is in, so with
+        // one the cgroups are joined before it; without one they are joined after the thread has begun (cgroup.procs
+        // moves every thread of the process), which lets the thread's privilege drop overlap the joins.
         if (spec.NetnsPath is not null)
         {
             int fd = Sys.Open(spec.NetnsPath, K.O_RDONLY | K.O_CLOEXEC, "netns");
             Sys.Check(Libc.setns(fd, K.CLONE_NEWNET), "netns", $"joining the network namespace {spec.NetnsPath}");
             Libc.close(fd);
         }
+        if (spec.CgroupNamespace)
+        {
+            JoinCgroups(spec);
+            Sys.Check(Libc.unshare(K.CLONE_NEWCGROUP), "cgroupns", "creating a cgroup namespace");
+        }
 
-        // Without a user namespace or rootfs, PID 1 starts the command from a thread of its own (DirectStart). It is
-        // begun here, after the last namespace PID 1 joins itself (a thread keeps the namespaces it was created in)
-        // and before the loopback, mounts and hostname, which it drops to the developer alongside.
+        // Without a user namespace or rootfs, PID 1 starts the command from a thread of its own (DirectStart), begun as
+        // early as the namespaces allow: it drops to the developer while this thread mounts /proc, joins the cgroups,
+        // brings up loopback, builds the mounts and sets the hostname (mounts are shared: the thread's view follows).
         bool early = spec.RootMode == "rootfs" || spec.UserNamespace;
         var direct = !early && DirectStart.AppliesToMain(spec) ? DirectStart.Begin(spec, hook: null) : null;
+        Timing.Mark("thread");
+
+        // Started by the front in new namespaces (NamespaceSpawner: its mount tree already private): this PID namespace's /proc.
+        Sys.Mount("proc", "/proc", "proc", K.MS_NOSUID | K.MS_NODEV | K.MS_NOEXEC, null, "proc", "mounting a fresh /proc");
+        Timing.Mark("proc");
+        if (!spec.CgroupNamespace) JoinCgroups(spec);
+        Timing.Mark("cgroup");
 
         if (spec.LoopbackUp) LoopbackUp();
+        Timing.Mark("lo");
 
         // With a rootfs, the new root usually has no glibc for this (dynamically linked) binary, so the payload and the
         // on_exit hook are started BEFORE pivot_root and wait on a "go" pipe; pivot_root moves their root along. With a
@@ -52,6 +65,7 @@ internal static unsafe class Init
             }
             : null);
 
+        Timing.Mark("mounts");
         if (spec.Hostname.Length > 0)
         {
             var name = Encoding.ASCII.GetBytes(spec.Hostname);
@@ -62,8 +76,10 @@ internal static unsafe class Init
         {
             // "ready" first, as when a payload stage was spawned: the front's own post-ready work overlaps the start.
             Sys.TryWriteLine(status, StatusProtocol.Ready);
+            Timing.Mark("ready");
             int failedCode = -1;
             var started = DirectStart.Finish(direct);
+            Timing.Mark("joined");
             if (started.Failure is { } e)
             {
                 // As a failing payload stage did: the error, and the command counts as exited with 125/127.
@@ -186,6 +202,7 @@ internal static unsafe class Init
             }
             if (pid == main)
             {
+                Timing.Mark("reaped");
                 (int exitCode, int sig) = Sys.DecodeWait(st);
                 MainEnded(exitCode, sig);
             }
@@ -208,6 +225,7 @@ internal static unsafe class Init
     private static void Finish(LaunchSpec spec, int code, int sig)
     {
         const int status = StatusProtocol.StatusFd;
+        Timing.Mark("report");
         Sys.TryWriteLine(status, sig != 0 ? StatusProtocol.Signal + " " + Sys.Invariant(sig) : StatusProtocol.Exit + " " + Sys.Invariant(code));
         if (spec.KeepAlive)
         {
@@ -225,6 +243,12 @@ internal static unsafe class Init
             if (name.Length > 0 && char.IsAsciiDigit(name[0]) && !name.SequenceEqual("1")) n++;
         }
         return n;
+    }
+
+    /// <summary>Moves PID 1, every thread of it, into the env's cgroups (one cgroup.procs per v1 hierarchy, one on v2).</summary>
+    private static void JoinCgroups(LaunchSpec spec)
+    {
+        foreach (var dir in spec.CgroupDirs) Sys.WriteFile(dir + "/cgroup.procs", "0", "cgroup");
     }
 
     /// <summary>A fresh network namespace starts with lo down: bring it up with SIOCSIFFLAGS.</summary>

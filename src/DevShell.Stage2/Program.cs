@@ -24,11 +24,15 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
+        Timing.Mark("main");
         string mode = args.Length > 0 ? args[0] : "";
         int status = StatusProtocol.StatusFd;
         try
         {
-            var spec = LaunchSpec.Parse(Sys.ReadAllFromFd(StatusProtocol.SpecFd));
+            var text = Sys.ReadAllFromFd(StatusProtocol.SpecFd);
+            Timing.Mark("read");
+            var spec = LaunchSpec.Parse(text);
+            Timing.Mark("spec");
             if (mode is "payload" or "hook" && !Sys.AwaitGo())
             {
                 return 0; // started early for a rootfs and never released: the env ended before we were needed
@@ -61,6 +65,8 @@ internal static class Program
     /// </summary>
     private static int ExitNow(int code)
     {
+        Timing.Mark("exit");
+        Timing.Flush();
         Libc._exit(code);
         return code; // not reached
     }
