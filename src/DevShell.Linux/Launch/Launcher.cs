@@ -131,10 +131,12 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         }
 
         var env = new EnvContext(sessionId ?? NewSessionId(), profile, dev) { Phase = Mark };
+        // Before any kernel object: a launcher killed at any later moment leaves a claim that the next launch's cheap
+        // reconcile pass (and gc) finds, and that keeps other processes' gc off this session's objects meanwhile.
         Claims.Claim(env.SessionId, Environment.ProcessId, Owner);
-        // Before any kernel object: a launcher killed at any later moment leaves a record that the next launch's
-        // cheap reconcile pass (and gc) finds. A store journal writes it, and the parts' reservations (the IP lease),
-        // in the launch's one store unit before the spawn (see Engine.Launch), which ends at Reserved.
+        foreach (var part in parts) part.Begin(env);
+        // The session's record, and the parts' reservations (the IP lease), in the launch's one store unit before the
+        // spawn (see Engine.Launch), which ends at Reserved; or queued in the store's outbox when it needs no unit.
         try
         {
             journal.Starting(env, request, Environment.ProcessId);
@@ -142,19 +144,15 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         catch
         {
             journal.Reserved();
+            Teardown(env.SessionId, parts);
             throw;
         }
 
-        var prepared = new List<IEnvironmentPart>();
         try
         {
             try
             {
-                foreach (var part in parts)
-                {
-                    prepared.Add(part);
-                    part.Reserve(env);
-                }
+                foreach (var part in parts) part.Reserve(env);
             }
             finally
             {
@@ -162,17 +160,15 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             }
 
             Mark("record");
-            prepared.Clear();
             foreach (var part in parts)
             {
-                prepared.Add(part);
                 part.Prepare(env);
                 Mark(part.Name);
             }
         }
         catch (Exception e)
         {
-            Teardown(env.SessionId, prepared);
+            Teardown(env.SessionId, parts); // every part: one that has not prepared may have begun
             journal.Ended(env.SessionId, profile.Name, "failed", null, e.Message, null);
             throw;
         }

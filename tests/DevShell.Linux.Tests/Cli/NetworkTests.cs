@@ -226,6 +226,28 @@ public sealed class NetworkTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_launch_whose_lease_fails_leaves_none_of_the_network_namespace_it_began_meanwhile()
+    {
+        if (!Requires.Root(output)) return;
+        Add(Profile("first"));
+        string taken = StartServer("first", 8080);
+        string netns = Path.Combine(_cli.Dir, "run", "netns");
+        Assert.Single(Directory.GetFiles(netns));
+        Add($$"""{ "name": "second", "shell": "/bin/sh", "network": { "mode": "bridge", "ip": "{{taken}}" } }""");
+
+        var r = _cli.Run("run", "second", "--", "true");
+
+        output.WriteLine(r.ToString());
+        Assert.NotEqual(0, r.Code);
+        Assert.Contains(taken, r.Err, StringComparison.Ordinal);
+        // The namespace of "second" was being made while its store unit failed to lease the address: it is gone.
+        Assert.Single(Directory.GetFiles(netns));
+        Assert.Single(Directory.GetFiles(Path.Combine(_cli.Dir, "run", "sessions"), "*.claim"));
+        Assert.Single(Directory.GetDirectories("/sys/class/net"), d => Path.GetFileName(d).StartsWith("ds-", StringComparison.Ordinal)
+            && Path.GetFileName(Directory.ResolveLinkTarget(Path.Combine(d, "master"), false)?.FullName ?? "") == _cli.Bridge);
+    }
+
+    [Fact]
     public void Ten_parallel_launches_get_ten_distinct_addresses_and_leave_nothing()
     {
         if (!Requires.Root(output)) return;

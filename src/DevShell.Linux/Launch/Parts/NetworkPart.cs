@@ -2,6 +2,7 @@ using System.Globalization;
 using DevShell.Core.Networking;
 using DevShell.Core.Profiles;
 using DevShell.Core.Storage;
+using DevShell.Linux.Interop;
 using DevShell.Linux.Net;
 using DevShell.Linux.Net.Names;
 using DevShell.Linux.Net.Nft;
@@ -60,6 +61,7 @@ public sealed class NetworkPart : IEnvironmentPart
     private readonly NetnsManager _netns;
     private readonly HashSet<string> _leaseOnly = new(StringComparer.Ordinal);
     private readonly HashSet<string> _found = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Task<(string Path, Netlink Inside)>> _begun = new(StringComparer.Ordinal);
 
     public NetworkPart(DevShellStore store, NetworkNames names)
         : this(() => store, names)
@@ -114,6 +116,30 @@ public sealed class NetworkPart : IEnvironmentPart
         env.Ip = Store.AllocateIp(env.SessionId, Subnet, staticIp: net.Ip).Ip;
     }
 
+    /// <summary>
+    /// The env's network namespace needs no address: it is made (on a thread of its own) while the launch's store unit
+    /// takes the lease.
+    /// </summary>
+    public void Begin(EnvContext env)
+    {
+        if (env.Profile.Network.Mode != "bridge") return;
+        string id = env.SessionId;
+        var making = Task.Factory.StartNew(
+            () => (_netns.Create(id, out Netlink inside), inside), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        lock (_begun) _begun[id] = making;
+    }
+
+    /// <summary>The namespace <see cref="Begin"/> started for the session (waited for), or null if none was started.</summary>
+    private (string Path, Netlink Inside)? TakeBegun(string sessionId)
+    {
+        Task<(string, Netlink)>? making;
+        lock (_begun)
+        {
+            if (!_begun.Remove(sessionId, out making)) return null;
+        }
+        return making.GetAwaiter().GetResult();
+    }
+
     public void Prepare(EnvContext env)
     {
         var net = env.Profile.Network;
@@ -121,7 +147,9 @@ public sealed class NetworkPart : IEnvironmentPart
         if (env.Ip is null) Reserve(env); // a caller that did not reserve first
         if (!Ipv4.TryParse(env.Ip, out uint address)) throw new InvalidOperationException($"IPAM returned a bad address \"{env.Ip}\"");
 
-        env.NetnsPath = _netns.Create(env.SessionId, out Netlink inside);
+        Netlink inside;
+        if (TakeBegun(env.SessionId) is { } begun) (env.NetnsPath, inside) = begun;
+        else env.NetnsPath = _netns.Create(env.SessionId, out inside);
         env.Phase?.Invoke("netns");
         using (inside)
         {
@@ -172,6 +200,16 @@ public sealed class NetworkPart : IEnvironmentPart
     /// </summary>
     public bool Teardown(string sessionId)
     {
+        try
+        {
+            // A namespace begun for a launch that failed before Prepare: let it finish, so that it is gone below.
+            TakeBegun(sessionId)?.Inside.Dispose();
+        }
+        catch (Exception e) when (e is SyscallException or IOException or UnauthorizedAccessException)
+        {
+            // It was not made (and Create left nothing behind).
+        }
+
         bool hasNetns = _netns.Exists(sessionId);
         PendingDetach? veth = hasNetns ? PendingDetach.Start(sessionId) : null;
         bool clean;
