@@ -192,9 +192,9 @@ public sealed class NetworkPart : IEnvironmentPart
     }
 
     /// <summary>
-    /// Removes the env's network by session id. The veth deletion, which waits for the kernel's rcu_barrier (~20 ms),
-    /// starts first on its own thread and is joined before this returns; the rules, names and netns file go meanwhile,
-    /// so when it returns none of them, nor the veth, remains. The IP lease is released here only for an orphan that
+    /// Removes the env's network by session id: its rules and names, then its namespace file, with which the kernel
+    /// deletes the veth (see <see cref="VethGoneWithNetns"/>); when this returns none of them, nor the veth, remains
+    /// (a veth whose namespace is still held is deleted after <see cref="VethGrace"/>). The IP lease is released here only for an orphan that
     /// gc found (<see cref="FindSessions"/>): the launcher's journal and gc's reaper release the lease of a session they
     /// end in the same store write as its ended record, after this returns.
     /// </summary>
@@ -211,23 +211,41 @@ public sealed class NetworkPart : IEnvironmentPart
         }
 
         bool hasNetns = _netns.Exists(sessionId);
-        PendingDetach? veth = hasNetns ? PendingDetach.Start(sessionId) : null;
-        bool clean;
-        try
-        {
-            clean = TeardownExceptVeth(sessionId, hasNetns, veth is not null);
-        }
-        catch
-        {
-            veth?.TryWait();
-            throw;
-        }
-
-        veth?.Wait();
-        return clean;
+        bool clean = TeardownExceptVeth(sessionId, hasNetns, vethGoesWithNetns: hasNetns);
+        return hasNetns ? VethGoneWithNetns(sessionId, VethGrace) && clean : clean;
     }
 
-    private bool TeardownExceptVeth(string sessionId, bool hasNetns, bool vethGoing)
+    /// <summary>How long <see cref="VethGoneWithNetns"/> waits for the kernel before it deletes the veth itself.</summary>
+    internal static readonly TimeSpan VethGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Waits until the env's veth is gone with its namespace, deleting it after <paramref name="grace"/>; true when it is
+    /// gone. With the namespace file unmounted and PID 1 reaped, nothing holds the env's network namespace: the kernel
+    /// destroys it in a worker (cleanup_net) and deletes its devices, and eth0 takes its host end ds-ID along. The host
+    /// end is unlisted ~0.5 ms after the unmount here. A deletion from this process (RTM_DELLINK) would instead return
+    /// only after the kernel's rcu_barrier (~20 ms on this VM), and a process cannot exit while one of its threads
+    /// waits in it: every bridged `devshell run` paid that at its exit. A namespace still held (a process that entered
+    /// it, an open descriptor) keeps its veth: then the link is deleted here after the grace period.
+    /// </summary>
+    internal static bool VethGoneWithNetns(string sessionId, TimeSpan grace)
+    {
+        string listed = Path.Combine("/sys/class/net", BridgeNetwork.HostInterfaceName(sessionId));
+        long deadline = Environment.TickCount64 + (long)grace.TotalMilliseconds;
+        while (Directory.Exists(listed))
+        {
+            if (Environment.TickCount64 >= deadline)
+            {
+                BridgeNetwork.Detach(sessionId);
+                return !Directory.Exists(listed);
+            }
+
+            Thread.Sleep(1);
+        }
+
+        return true;
+    }
+
+    private bool TeardownExceptVeth(string sessionId, bool hasNetns, bool vethGoesWithNetns)
     {
         bool registered = false, clean = true;
         // The unlocked read only decides whether to look: an env with a namespace always takes the lock.
@@ -276,7 +294,7 @@ public sealed class NetworkPart : IEnvironmentPart
             }
         }
 
-        if (!vethGoing) BridgeNetwork.Detach(sessionId);
+        if (!vethGoesWithNetns) BridgeNetwork.Detach(sessionId);
         _netns.Delete(sessionId);
         // The lease of an env the launcher or gc's reaper ends goes with its ended record (one store write, after this
         // returns: the address is never handed out while the old veth exists). Only an orphan gc found here
