@@ -279,15 +279,16 @@ if phases:
 else:
     a("n/a: this build prints no `devshell-trace:` lines.")
 a("")
-a("Phases: engine (developer, paths), store (open the database and read the profile, in one unit with the next three),")
-a("preflight (host checks), reconcile (the cheap pass over recorded sessions), record (claim file, the Starting session row")
-a("and the IP lease, then the unit's close; ipam in older builds), netns (create and pin), veth (create, move, address, bridge port), nft (one batch:")
-a("chain, counter, map element), names (hosts/resolv.conf), cgroup (make the groups, write limits), home, spec (write the")
-a("launch spec), spawn (unshare(2) on a thread and posix_spawn of stage two), stage2 (until PID 1 reports ready: cgroup join, netns, mounts, hostname),")
-a("run (the drop to the developer, seccomp and the command itself, until its exit is reported), sample (the last usage")
-a("reading of the env's cgroups and drop counter, for violations and the verdict), teardown (all parts in")
-a("reverse), ended (the session's end record and lease release; an env without an address")
-a("writes it during the teardown, and this is what remains of it).")
+a("Phases: engine (developer, paths), profile (the profile's copy; without one, the store is opened and the profile read")
+a("in one unit with the next steps: 'store' in builds before the copies), preflight (host checks), reconcile (the cheap pass:")
+a("the claim files, or the recorded sessions when the store is open), record (claim file, the Starting record queued in the")
+a("outbox; for a bridged env the store unit with the Starting row and the IP lease, while the netns is made), netns (waiting")
+a("for it), veth (create, move, address, bridge port), nft (one batch: chain, counter, map element), names (hosts/resolv.conf),")
+a("cgroup (make the groups, write limits), home, spec (write the launch spec), spawn (unshare(2) on a thread and posix_spawn")
+a("of stage two), stage2 (until PID 1 reports ready: cgroup join, netns, mounts, hostname), run (the drop to the developer,")
+a("seccomp and the command itself, until its exit is reported), sample (the last usage reading of the env's cgroups and drop")
+a("counter, for violations and the verdict), teardown (all parts in reverse; the veth goes with its namespace), ended (the")
+a("session's end record queued in the outbox; a store write in builds before it).")
 a("")
 a("## Interactive prompt, memory, scale, sampler, network")
 a("")
@@ -326,7 +327,7 @@ if d3 is not None and d3 > 40:
 if d3 and fl3 and d3 >= fl3:
     notes.append(f"The scripted floor ({fl3:.1f} ms) beats devshell ({d3:.1f} ms): a shell script pays no runtime start-up and keeps no database.")
 if d1 and b1 and d1 > 1.5 * b1:
-    notes.append(f"L1 is {d1 / b1:.1f}x bwrap: bwrap is a small C program; devshell starts two NativeAOT processes of its own before the command (the front and stage two, which it spawns in the new namespaces itself) and keeps the session in LiteDB (two units of work for a quick command: open, profile, session row and lease before the spawn; the end record after), not the namespaces. The trace above says where the rest goes.")
+    notes.append(f"L1 is {d1 / b1:.1f}x bwrap: bwrap is a small C program; devshell starts two NativeAOT processes of its own before the command (the front and stage two, which it spawns in the new namespaces itself) and records the session (a quick L1 command opens no LiteDB unit: its profile comes from a copy and its records are queued in the store's outbox, ~1 ms together), not the namespaces. The trace above says where the rest goes.")
 if per_env is not None and per_env > 2:
     notes.append(f"Per idle env, stage two (and unshare, if any) hold {per_env:.1f} MB RSS (PSS {m20['unshare_pss'] + m20['init_pss']:.1f} MB: "
                  "much of the RSS is shared libc/binary pages); the .NET front that `run`/`shell` keep adds "

@@ -72,7 +72,7 @@ public sealed class Engine : IDisposable
     {
         lock (_storeGate)
         {
-            if (_store is not null) return _store.Batch();
+            if (_store is not null) return _store.Batch(oneTransaction: true);
             _store = OpenStore(out var batch, hold: true);
             return batch!;
         }
@@ -314,6 +314,7 @@ internal sealed class StoreJournal(Func<DevShellStore> open, StoreOutbox outbox)
 
     private DevShellStore? _store;
     private readonly Dictionary<string, int> _posted = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SessionRecord> _started = new(StringComparer.Ordinal);
 
     private DevShellStore Store => _store ??= open();
 
@@ -334,6 +335,7 @@ internal sealed class StoreJournal(Func<DevShellStore> open, StoreOutbox outbox)
     public void Starting(EnvContext env, LaunchRequest request, int launcherPid)
     {
         var session = NewSession(env, request, launcherPid);
+        _started[session.Id] = session;
         if (EndWhenReserved is null && CanDefer)
         {
             outbox.Post(new SessionChange { SessionId = session.Id, Seq = NextSeq(session.Id), Add = session });
@@ -383,6 +385,7 @@ internal sealed class StoreJournal(Func<DevShellStore> open, StoreOutbox outbox)
         {
             SessionId = env.SessionId,
             Seq = seq,
+            Add = StartedAs(env.SessionId),
             // PID 1 is gone by now: its start time is no longer readable, and nothing needs it for an ended session.
             Running = Facts(env, initPid, ticks: null),
             Ended = new EndFacts(StateOf(state), exitCode, DateTime.UtcNow),
@@ -395,6 +398,7 @@ internal sealed class StoreJournal(Func<DevShellStore> open, StoreOutbox outbox)
         {
             SessionId = sessionId,
             Seq = seq,
+            Add = StartedAs(sessionId),
             Ended = new EndFacts(StateOf(state), exitCode, DateTime.UtcNow),
             Events = record is null ? [] : [record],
             ReleaseIp = true,
@@ -409,6 +413,9 @@ internal sealed class StoreJournal(Func<DevShellStore> open, StoreOutbox outbox)
         if (CanDefer) outbox.Post(change(NextSeq(sessionId)));
         else Store.Apply(change(0));
     }
+
+    /// <summary>The session as it started, for an end to record it if its Starting record was rolled back.</summary>
+    private SessionRecord? StartedAs(string sessionId) => _started.GetValueOrDefault(sessionId);
 
     private static SessionState StateOf(string state) =>
         state switch { "failed" => SessionState.Failed, "stopped" => SessionState.Stopped, _ => SessionState.Exited };

@@ -19,7 +19,10 @@ public sealed class SessionChange
     /// </summary>
     public int Seq { get; init; }
 
-    /// <summary>A new session: recorded unless one with its id exists.</summary>
+    /// <summary>
+    /// The session as it started: recorded unless one with its id exists. A Starting record carries it, and so does an
+    /// end, so that a launch whose Starting record was rolled back (its store unit failed) is still recorded as failed.
+    /// </summary>
     public SessionRecord? Add { get; init; }
 
     /// <summary>The env is running: its PID 1 and kernel objects.</summary>

@@ -16,7 +16,6 @@ public sealed partial class DevShellStore
     /// Applies a session change now, in one transaction (the same meaning as posting it to the <see cref="Outbox"/>).
     /// Returns false when the session does not exist and the change does not add it.
     /// </summary>
-    /// <exception cref="StoreException">It adds a session whose id exists.</exception>
     public bool Apply(SessionChange change)
     {
         ArgumentNullException.ThrowIfNull(change);
@@ -43,11 +42,6 @@ public sealed partial class DevShellStore
         SessionRecord session;
         if (sessions.FindById(change.SessionId) is { } stored)
         {
-            if (change.Add is not null && !fromOutbox)
-            {
-                throw new StoreException($"session {change.SessionId} already exists (generate a new id)");
-            }
-
             session = RecordDocuments.ToSession(stored);
             if (fromOutbox && change.Seq <= session.OutboxSeq) return true; // applied before a crash kept its file
         }
@@ -87,11 +81,13 @@ public sealed partial class DevShellStore
     private void ApplyOutbox()
     {
         var files = Outbox.Pending();
+        if (_outboxAppliedInBatch.Count > 0) files.RemoveAll(_outboxAppliedInBatch.Contains);
         if (files.Count == 0) return;
         var db = Db;
         var applied = new List<string>();
         var damaged = new List<(string File, string Why)>();
-        if (!db.BeginTrans()) throw new InvalidOperationException("a store transaction is already running on this thread");
+        bool own = !_batchTransaction; // in a one-transaction batch, its transaction; the files go when it commits
+        if (own && !db.BeginTrans()) throw new InvalidOperationException("a store transaction is already running on this thread");
         try
         {
             foreach (var file in files)
@@ -125,19 +121,28 @@ public sealed partial class DevShellStore
                 }));
             }
 
-            db.Commit();
+            if (own) db.Commit();
         }
         catch
         {
-            db.Rollback();
+            if (own) db.Rollback();
+            else _batchFailed = true;
             throw;
         }
 
-        // After the commit: a crash before these deletes, or a delete that fails, applies a change again later, which
-        // its Seq makes a no-op.
-        foreach (var file in applied) TryRemove(() => File.Delete(file));
         foreach (var (file, _) in damaged) TryRemove(() => File.Move(file, file + ".bad", overwrite: true));
         OutboxApplied += applied.Count;
+        if (own) RemoveApplied(applied);
+        else _outboxAppliedInBatch.AddRange(applied);
+    }
+
+    /// <summary>
+    /// After the commit that applied them: a crash before these deletes, or a delete that fails, applies a change again
+    /// later, which its Seq makes a no-op.
+    /// </summary>
+    private static void RemoveApplied(List<string> applied)
+    {
+        foreach (var file in applied) TryRemove(() => File.Delete(file));
     }
 
     private static void TryRemove(Action remove)

@@ -45,6 +45,11 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
     private LiteDatabase? _db;
     private int _unitDepth;
 
+    // A one-transaction batch (see Batch): its transaction is open, a call in it failed, the outbox files it applied.
+    private bool _batchTransaction;
+    private bool _batchFailed;
+    private List<string> _outboxAppliedInBatch = [];
+
     private DevShellStore(string dbPath, StoreOptions options)
     {
         DbPath = dbPath;
@@ -129,11 +134,11 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
                 store.Locked(store.Initialize);
                 SetPrivateMode(dbPath);
                 store.Backup(force: false);
-                opened = store.Batch();
+                opened = store.Batch(oneTransaction: true);
             }
             else
             {
-                opened = store.Batch();
+                opened = store.Batch(oneTransaction: true);
                 store.Locked(store.Initialize);
                 SetPrivateMode(dbPath);
             }
@@ -163,14 +168,36 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
     /// Starts a batch: until it is disposed, every call of this thread runs in one unit of work (one hold of the file
     /// lock, one open of the file, one checkpoint at the end), and other threads' and processes' calls wait. Keep it
     /// short (no waiting on other processes inside), and dispose it on the thread that started it. Batches nest.
+    /// <para>
+    /// With <paramref name="oneTransaction"/> (outermost batches only) the batch is also one transaction: the writes of
+    /// all its calls, and of the outbox it applies first, commit together when it ends. LiteDB flushes its log at every
+    /// commit (measured: ~9 fsyncs, ~5 ms, for a launch's unit of four commits). When a call in it fails, everything
+    /// the batch wrote is rolled back when it ends, and its later writing calls throw.
+    /// </para>
     /// </summary>
     /// <exception cref="StoreException">Another process held the lock past the timeout, or the file cannot be opened.</exception>
-    public StoreBatch Batch()
+    public StoreBatch Batch(bool oneTransaction = false)
     {
         _gate.Enter();
         try
         {
-            EnterUnit();
+            bool outermost = _unitDepth == 0;
+            EnterUnit(applyOutbox: !(oneTransaction && outermost));
+            if (oneTransaction && outermost)
+            {
+                try
+                {
+                    if (!Db.BeginTrans()) throw new InvalidOperationException("a store transaction is already running on this thread");
+                    _batchTransaction = true;
+                    ApplyOutbox();
+                }
+                catch
+                {
+                    EndBatchTransaction(commit: false);
+                    ExitUnit();
+                    throw;
+                }
+            }
         }
         catch
         {
@@ -186,11 +213,48 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
     {
         try
         {
-            ExitUnit();
+            if (_batchTransaction && _unitDepth == 1) EndBatchTransaction(commit: !_batchFailed);
+        }
+        catch (Exception e) when (IsCorruption(e))
+        {
+            throw new StoreCorruptedException(DbPath, e);
         }
         finally
         {
-            _gate.Exit();
+            try
+            {
+                ExitUnit();
+            }
+            finally
+            {
+                _gate.Exit();
+            }
+        }
+    }
+
+    /// <summary>Commits or rolls back a one-transaction batch; after a commit, removes the outbox files it applied.</summary>
+    private void EndBatchTransaction(bool commit)
+    {
+        var applied = _outboxAppliedInBatch;
+        _batchTransaction = false;
+        _batchFailed = false;
+        _outboxAppliedInBatch = [];
+        if (_db is not { } db) return;
+        if (commit)
+        {
+            db.Commit();
+            RemoveApplied(applied);
+        }
+        else
+        {
+            try
+            {
+                db.Rollback();
+            }
+            catch (LiteException)
+            {
+                // A damaged file (the failure being rolled back reported it): closing it discards the writes anyway.
+            }
         }
     }
 
@@ -256,10 +320,27 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
         });
     }
 
-    /// <summary>Runs <paramref name="work"/> in one LiteDB transaction inside a unit of work; rolls back on error.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in one LiteDB transaction inside a unit of work; rolls back on error. Inside a
+    /// one-transaction batch it runs in the batch's transaction (a failure marks the batch to roll back).
+    /// </summary>
     private T InTransaction<T>(Func<T> work) =>
         Locked(() =>
         {
+            if (_batchTransaction)
+            {
+                if (_batchFailed) throw new InvalidOperationException("an earlier call of this store batch failed: its writes are rolled back when it ends");
+                try
+                {
+                    return work();
+                }
+                catch
+                {
+                    _batchFailed = true;
+                    throw;
+                }
+            }
+
             var db = Db;
             if (!db.BeginTrans())
             {
@@ -303,8 +384,11 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
         }
     }
 
-    /// <summary>Opens a unit of work (or joins the open one): takes the file lock, then opens the file in direct mode.</summary>
-    private void EnterUnit()
+    /// <summary>
+    /// Opens a unit of work (or joins the open one): takes the file lock, opens the file in direct mode and applies the
+    /// outbox (unless the caller does, in its own transaction).
+    /// </summary>
+    private void EnterUnit(bool applyOutbox = true)
     {
         if (_unitDepth++ > 0)
         {
@@ -318,7 +402,7 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
             {
                 _db = new LiteDatabase(new ConnectionString { Filename = DbPath, Connection = ConnectionType.Direct }, Mapper);
                 UnitsOpened++;
-                ApplyOutbox();
+                if (applyOutbox) ApplyOutbox();
             }
             catch
             {

@@ -132,4 +132,55 @@ public sealed class StoreBatchTests : IDisposable
         Assert.NotNull(other.Get("kept"));
         Assert.NotNull(other.GetSession("0000000d"));
     }
+
+    [Fact]
+    public void A_one_transaction_batch_commits_the_writes_of_all_its_calls_when_it_ends()
+    {
+        using var store = Open();
+        int before = store.UnitsOpened;
+        using (store.Batch(oneTransaction: true))
+        {
+            store.AddSession(Session("0000000a"));
+            _ = store.AllocateIp("0000000a", DevShell.Core.Networking.Ipv4Cidr.Parse("10.88.0.0/16"));
+            Assert.NotNull(store.GetSession("0000000a")); // its own writes are visible inside
+        }
+
+        Assert.Equal(before + 1, store.UnitsOpened);
+        using var other = Open();
+        Assert.NotNull(other.GetSession("0000000a"));
+        Assert.Single(other.ListLeases());
+    }
+
+    [Fact]
+    public void A_failed_call_rolls_back_everything_its_one_transaction_batch_wrote_and_later_writes_throw()
+    {
+        using var store = Open();
+        using (store.Batch(oneTransaction: true))
+        {
+            store.AddSession(Session("0000000a"));
+            Assert.Throws<StoreException>(() => store.AddSession(Session("0000000a")));
+            Assert.Throws<InvalidOperationException>(() => store.AddSession(Session("0000000b")));
+        }
+
+        Assert.Null(store.GetSession("0000000a"));
+        Assert.Null(store.GetSession("0000000b"));
+        store.AddSession(Session("0000000c")); // the store is usable again
+        Assert.NotNull(store.GetSession("0000000c"));
+    }
+
+    [Fact]
+    public void The_outbox_a_one_transaction_batch_applied_stays_queued_when_the_batch_rolls_back()
+    {
+        using var store = Open();
+        store.Outbox.Post(new SessionChange { SessionId = "0000000a", Seq = 1, Add = Session("0000000a") });
+        using (store.Batch(oneTransaction: true))
+        {
+            Assert.NotNull(store.GetSession("0000000a"));
+            Assert.Throws<StoreException>(() => store.AddSession(Session("0000000a")));
+        }
+
+        Assert.Single(Directory.GetFiles(store.Outbox.Directory, "*.json"));
+        Assert.NotNull(store.GetSession("0000000a")); // the next unit applies it
+        Assert.Empty(Directory.GetFiles(store.Outbox.Directory));
+    }
 }

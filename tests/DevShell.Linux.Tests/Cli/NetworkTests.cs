@@ -245,6 +245,12 @@ public sealed class NetworkTests(ITestOutputHelper output) : IDisposable
         Assert.Single(Directory.GetFiles(Path.Combine(_cli.Dir, "run", "sessions"), "*.claim"));
         Assert.Single(Directory.GetDirectories("/sys/class/net"), d => Path.GetFileName(d).StartsWith("ds-", StringComparison.Ordinal)
             && Path.GetFileName(Directory.ResolveLinkTarget(Path.Combine(d, "master"), false)?.FullName ?? "") == _cli.Bridge);
+        // Its store unit rolled back as a whole (one transaction), yet the launch is on record as failed, with why.
+        using var ps = JsonDocument.Parse(_cli.Run("ps", "--all", "--json").Out);
+        var failed = Assert.Single(ps.RootElement.EnumerateArray(), s => s.GetProperty("profile").GetString() == "second");
+        Assert.Equal("failed", failed.GetProperty("state").GetString());
+        var events = _cli.Run("events", "--session", failed.GetProperty("id").GetString()!, "--json");
+        Assert.Contains(taken, events.Out, StringComparison.Ordinal);
     }
 
     [Fact]
