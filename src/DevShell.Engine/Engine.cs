@@ -151,7 +151,9 @@ public sealed class Engine : IDisposable
     /// <exception cref="ProfileNotFoundException">There is no such profile.</exception>
     public Profile LaunchProfile(string name, out StoreBatch? batch)
     {
-        if (_journal.CanDefer && Snapshots.TryRead(name) is { } copy)
+        // The database file must exist: copies left next to a deleted one stand for nothing (opening the store makes a
+        // new file and drops them).
+        if (_journal.CanDefer && File.Exists(Location.DbPath) && Snapshots.TryRead(name) is { } copy)
         {
             batch = null;
             return copy;

@@ -110,6 +110,15 @@ public sealed class RunningRecordTests(ITestOutputHelper output) : IDisposable
         var gone = _cli.Run("run", "plain", "--", "true");
         Assert.NotEqual(0, gone.Code);
         Assert.Contains("plain", gone.Err, StringComparison.Ordinal);
+
+        // A deleted database file takes its profiles along, even with their copies still next to it.
+        AddPlain();
+        Assert.Equal(0, _cli.Run("run", "plain", "--", "true").Code);
+        File.Delete(_cli.DbPath);
+        File.Delete(Path.Combine(_cli.Dir, "devshell-log.db"));
+        var fresh = _cli.Run("run", "plain", "--", "true");
+        Assert.NotEqual(0, fresh.Code);
+        Assert.Contains("plain", fresh.Err, StringComparison.Ordinal);
     }
 
     [Fact]
