@@ -95,8 +95,8 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
     /// <summary>
     /// How long a command (`devshell run`) runs before its session is recorded as running, with its PID 1, cgroups and
     /// address. Until then `ps` shows it as starting, and stop, attach and gc find its PID 1 in its claim. Short enough
-    /// that nobody looks sooner; long enough that a quick check (`run P -- true` is ~40 ms) writes its records in two
-    /// store units instead of three.
+    /// that nobody looks sooner; long enough that a quick check (`run P -- true` is ~40 ms) writes its Running and Ended
+    /// records as one change, queued in the store's outbox with a store journal (no store unit of its own).
     /// </summary>
     public int RunningRecordDelayMs { get; init; } = DefaultRunningRecordDelayMs;
 
