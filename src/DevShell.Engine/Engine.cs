@@ -237,8 +237,9 @@ public sealed class Engine : IDisposable
         }
 
         // Quick commands in a loop (CI) with nothing else reading the store: one launch in OutboxBound applies the
-        // outbox, so it never holds more than that (a unit for ~OutboxBound changes, ~0.2 ms a launch on average).
-        if (_journal.CanDefer && _journal.Outbox.HoldsAtLeast(OutboxBound)) Store.ApplyOutboxNow();
+        // outbox, so it never holds more than that (a unit for ~OutboxBound changes, ~0.2 ms a launch on average). A
+        // launch that opened the store has applied it already.
+        if (StoreUnitsOpened == 0 && _journal.CanDefer && _journal.Outbox.HoldsAtLeast(OutboxBound)) Store.ApplyOutboxNow();
         return outcome;
     }
 
@@ -315,8 +316,10 @@ internal sealed class StoreJournal(Func<DevShellStore> open, StoreOutbox outbox)
     public StoreOutbox Outbox => outbox;
 
     private DevShellStore? _store;
-    private readonly Dictionary<string, int> _posted = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SessionRecord> _started = new(StringComparer.Ordinal);
+    private bool _outboxSeen;
+
+    /// <summary>Sessions of this process whose end is not written yet: the record they started as, the changes queued.</summary>
+    private readonly Dictionary<string, (SessionRecord Started, int Queued)> _open = new(StringComparer.Ordinal);
 
     private DevShellStore Store => _store ??= open();
 
@@ -326,18 +329,24 @@ internal sealed class StoreJournal(Func<DevShellStore> open, StoreOutbox outbox)
     /// </summary>
     public StoreBatch? EndWhenReserved { get; set; }
 
-    /// <summary>True when the outbox exists (the store made it), so changes posted there will be applied.</summary>
-    public bool CanDefer => outbox.IsReady;
+    /// <summary>
+    /// True when the outbox exists (every open of the store makes it), so changes posted there will be applied. Once seen
+    /// it is not looked for again.
+    /// </summary>
+    public bool CanDefer => _outboxSeen || (_outboxSeen = outbox.IsReady);
 
-    /// <summary>Ends go to the outbox when there is one (see <see cref="Write"/>).</summary>
-    public bool QueuesEnds => CanDefer;
-
-    private int NextSeq(string sessionId) => _posted[sessionId] = _posted.GetValueOrDefault(sessionId) + 1;
+    /// <summary>The sequence number of the session's next queued change.</summary>
+    private int NextSeq(string sessionId)
+    {
+        var (started, queued) = _open[sessionId];
+        _open[sessionId] = (started, queued + 1);
+        return queued + 1;
+    }
 
     public void Starting(EnvContext env, LaunchRequest request, int launcherPid)
     {
         var session = NewSession(env, request, launcherPid);
-        _started[session.Id] = session;
+        _open[session.Id] = (session, 0);
         if (EndWhenReserved is null && CanDefer)
         {
             outbox.Post(new SessionChange { SessionId = session.Id, Seq = NextSeq(session.Id), Add = session });
@@ -412,12 +421,13 @@ internal sealed class StoreJournal(Func<DevShellStore> open, StoreOutbox outbox)
     /// </summary>
     private void Write(string sessionId, Func<int, SessionChange> change)
     {
-        if (CanDefer) outbox.Post(change(NextSeq(sessionId)));
+        if (CanDefer && _open.ContainsKey(sessionId)) outbox.Post(change(NextSeq(sessionId)));
         else Store.Apply(change(0));
+        _open.Remove(sessionId); // its end: nothing of it is queued after this
     }
 
     /// <summary>The session as it started, for an end to record it if its Starting record was rolled back.</summary>
-    private SessionRecord? StartedAs(string sessionId) => _started.GetValueOrDefault(sessionId);
+    private SessionRecord? StartedAs(string sessionId) => _open.TryGetValue(sessionId, out var open) ? open.Started : null;
 
     private static SessionState StateOf(string state) =>
         state switch { "failed" => SessionState.Failed, "stopped" => SessionState.Stopped, _ => SessionState.Exited };
@@ -428,12 +438,15 @@ internal sealed class StoreJournal(Func<DevShellStore> open, StoreOutbox outbox)
     private static EventRecord Started(EnvContext env, int initPid) =>
         Event(env.SessionId, env.Profile.Name, EventKinds.Started, $"pid {initPid}");
 
-    public void Detached(string sessionId) =>
+    public void Detached(string sessionId)
+    {
+        _open.Remove(sessionId); // gc's reaper ends it, not this process
         Store.UpdateSession(sessionId, s =>
         {
             s.LauncherPid = null;
             s.LauncherStartTicks = null;
         });
+    }
 
     public void Record(string sessionId, string profile, string kind, string message, long? value = null, long? limit = null) =>
         Store.AppendEvent(Event(sessionId, profile, kind, message, value, limit));

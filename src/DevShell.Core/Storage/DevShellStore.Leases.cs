@@ -69,7 +69,7 @@ public sealed partial class DevShellStore
     /// <summary>Releases the session's lease; returns false if it had none.</summary>
     public bool ReleaseIp(string sessionId)
     {
-        return Locked(() => Db.GetCollection(LeasesCollection).DeleteMany(Query.EQ("session", sessionId)) > 0);
+        return Locked(() => DropLease(sessionId) > 0);
     }
 
     /// <summary>Every lease, in address order.</summary>

@@ -25,30 +25,27 @@ public sealed partial class DevShellStore
             if (add.StartedAt == default) add.StartedAt = Now();
         }
 
-        foreach (var record in change.Events)
-        {
-            if (record.Time == default) record.Time = Now();
-        }
-
-        return InTransaction(() => ApplyInTransaction(change, fromOutbox: false));
+        return InTransaction(() => ApplyInTransaction(change));
     }
 
     /// <summary>Applies what waits in the outbox now (any unit of work does it first; this is a unit for only that).</summary>
     public void ApplyOutboxNow() => Locked(ApplyOutbox);
 
-    private bool ApplyInTransaction(SessionChange change, bool fromOutbox)
+    private bool ApplyInTransaction(SessionChange change)
     {
         var sessions = Db.GetCollection(SessionsCollection);
         SessionRecord session;
+        bool added = false;
         if (sessions.FindById(change.SessionId) is { } stored)
         {
             session = RecordDocuments.ToSession(stored);
-            if (fromOutbox && change.Seq <= session.OutboxSeq) return true; // applied before a crash kept its file
+            // A queued change (Seq > 0) applied before a crash kept its file.
+            if (change.Seq > 0 && change.Seq <= session.OutboxSeq) return true;
         }
         else if (change.Add is { } add)
         {
             session = add;
-            sessions.Insert(RecordDocuments.ToDocument(session));
+            added = true;
         }
         else
         {
@@ -57,39 +54,28 @@ public sealed partial class DevShellStore
 
         change.ApplyTo(session);
         if (change.Seq > session.OutboxSeq) session.OutboxSeq = change.Seq;
-        sessions.Update(RecordDocuments.ToDocument(session));
-        var events = Db.GetCollection(EventsCollection, BsonAutoId.Int64);
-        foreach (var record in change.Events)
-        {
-            record.Id = 0;
-            record.Id = events.Insert(RecordDocuments.ToDocument(record)).AsInt64;
-        }
-
-        if (change.ReleaseIp)
-        {
-            Db.GetCollection(LeasesCollection).DeleteMany(Query.EQ("session", change.SessionId));
-        }
-
+        var document = RecordDocuments.ToDocument(session);
+        if (added) sessions.Insert(document);
+        else sessions.Update(document);
+        InsertEvents(change.Events);
+        if (change.ReleaseIp) DropLease(change.SessionId);
         return true;
     }
 
     /// <summary>
-    /// Applies every posted change, in order, in one transaction, then removes their files. Runs first in every unit of
-    /// work (an empty outbox costs one directory read). A file that does not hold a change is set aside as *.bad and
-    /// reported as an event; it stops nothing else.
+    /// Applies every posted change, in order, in one transaction (the batch's, in a one-transaction batch), then removes
+    /// their files once it has committed. Runs first in every unit of work (an empty outbox costs one directory read). A
+    /// file that does not hold a change is set aside as *.bad and reported as an event; it stops nothing else.
     /// </summary>
     private void ApplyOutbox()
     {
         var files = Outbox.Pending();
         if (_outboxAppliedInBatch.Count > 0) files.RemoveAll(_outboxAppliedInBatch.Contains);
         if (files.Count == 0) return;
-        var db = Db;
-        var applied = new List<string>();
         var damaged = new List<(string File, string Why)>();
-        bool own = !_batchTransaction; // in a one-transaction batch, its transaction; the files go when it commits
-        if (own && !db.BeginTrans()) throw new InvalidOperationException("a store transaction is already running on this thread");
-        try
+        var applied = InTransaction(() =>
         {
+            var done = new List<string>();
             foreach (var file in files)
             {
                 SessionChange change;
@@ -107,33 +93,22 @@ public sealed partial class DevShellStore
                     continue;
                 }
 
-                ApplyInTransaction(change, fromOutbox: true);
-                applied.Add(file);
+                ApplyInTransaction(change);
+                done.Add(file);
             }
 
-            foreach (var (file, why) in damaged)
+            InsertEvents(damaged.Select(d => new EventRecord
             {
-                db.GetCollection(EventsCollection, BsonAutoId.Int64).Insert(RecordDocuments.ToDocument(new EventRecord
-                {
-                    Time = Now(),
-                    Kind = EventKinds.Gc,
-                    Message = $"a damaged session change in the store's outbox was set aside as {Path.GetFileName(file)}.bad: {why}",
-                }));
-            }
-
-            if (own) db.Commit();
-        }
-        catch
-        {
-            if (own) db.Rollback();
-            else _batchFailed = true;
-            throw;
-        }
+                Kind = EventKinds.Gc,
+                Message = $"a damaged session change in the store's outbox was set aside as {Path.GetFileName(d.File)}.bad: {d.Why}",
+            }));
+            return done;
+        });
 
         foreach (var (file, _) in damaged) TryRemove(() => File.Move(file, file + ".bad", overwrite: true));
         OutboxApplied += applied.Count;
-        if (own) RemoveApplied(applied);
-        else _outboxAppliedInBatch.AddRange(applied);
+        if (_batchTransaction) _outboxAppliedInBatch.AddRange(applied); // removed when the batch commits
+        else RemoveApplied(applied);
     }
 
     /// <summary>

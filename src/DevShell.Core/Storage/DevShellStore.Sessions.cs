@@ -58,14 +58,6 @@ public sealed partial class DevShellStore
     {
         ArgumentNullException.ThrowIfNull(change);
         ArgumentNullException.ThrowIfNull(records);
-        foreach (var record in records)
-        {
-            if (record.Time == default)
-            {
-                record.Time = Now();
-            }
-        }
-
         return InTransaction(() =>
         {
             var sessions = Db.GetCollection(SessionsCollection);
@@ -77,17 +69,8 @@ public sealed partial class DevShellStore
             var session = RecordDocuments.ToSession(stored);
             change(session);
             sessions.Update(RecordDocuments.ToDocument(session));
-            foreach (var record in records)
-            {
-                record.Id = 0;
-                record.Id = Db.GetCollection(EventsCollection, BsonAutoId.Int64).Insert(RecordDocuments.ToDocument(record)).AsInt64;
-            }
-
-            if (releaseIp)
-            {
-                Db.GetCollection(LeasesCollection).DeleteMany(Query.EQ("session", id));
-            }
-
+            InsertEvents(records);
+            if (releaseIp) DropLease(id);
             return true;
         });
     }
@@ -157,14 +140,28 @@ public sealed partial class DevShellStore
     public long AppendEvent(EventRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (record.Time == default)
+        return Locked(() =>
         {
-            record.Time = Now();
-        }
-
-        record.Id = 0;
-        return Locked(() => Db.GetCollection(EventsCollection, BsonAutoId.Int64).Insert(RecordDocuments.ToDocument(record)).AsInt64);
+            InsertEvents([record]);
+            return record.Id;
+        });
     }
+
+    /// <summary>Appends events in order (the store's auto-id numbers them); fills a default Time with now.</summary>
+    private void InsertEvents(IEnumerable<EventRecord> records)
+    {
+        var events = Db.GetCollection(EventsCollection, BsonAutoId.Int64);
+        foreach (var record in records)
+        {
+            if (record.Time == default) record.Time = Now();
+            record.Id = 0;
+            record.Id = events.Insert(RecordDocuments.ToDocument(record)).AsInt64;
+        }
+    }
+
+    /// <summary>Frees the session's IP lease, if it has one.</summary>
+    private int DropLease(string sessionId) => Db.GetCollection(LeasesCollection).DeleteMany(Query.EQ("session", sessionId));
+
 
     /// <summary>
     /// Events in id order, oldest first: those with id greater than <paramref name="sinceId"/>, optionally of one session,

@@ -78,16 +78,13 @@ public sealed class ProfileSnapshots(string dbPath)
     {
         string path = PathOf(profile.Name);
         if (File.Exists(path) || !System.IO.Directory.Exists(Directory)) return;
-        string tmp = Path.Combine(Directory, $".{profile.Name}.{Environment.ProcessId}.tmp");
         try
         {
-            File.WriteAllText(tmp, Header + "\n" + ProfileJson.Serialize(profile, includeStoreFields: true));
-            File.Move(tmp, path, overwrite: true);
+            FileReplace.Write(path, Header + "\n" + ProfileJson.Serialize(profile, includeStoreFields: true));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A copy is only a shortcut: without it, launches read the store.
-            File.Delete(tmp);
         }
     }
 

@@ -42,10 +42,7 @@ public sealed class StoreOutbox(string dbPath)
         ArgumentNullException.ThrowIfNull(change);
         if (!SessionRecord.IsValidId(change.SessionId)) throw new ArgumentException($"session id \"{change.SessionId}\" is not 8 lowercase hex digits", nameof(change));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(change.Seq);
-        string path = Path.Combine(Directory, $"{change.SessionId}.{change.Seq:D6}{Suffix}");
-        string tmp = Path.Combine(Directory, $".{change.SessionId}.{change.Seq:D6}.tmp");
-        File.WriteAllText(tmp, JsonSerializer.Serialize(ToDocument(change)));
-        File.Move(tmp, path, overwrite: true);
+        FileReplace.Write(Path.Combine(Directory, $"{change.SessionId}.{change.Seq:D6}{Suffix}"), JsonSerializer.Serialize(ToDocument(change)));
     }
 
     /// <summary>True when at least <paramref name="count"/> changes wait (reads the directory until it has seen that many).</summary>

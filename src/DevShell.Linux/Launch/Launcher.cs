@@ -46,12 +46,6 @@ public interface ISessionJournal
     }
 
     /// <summary>
-    /// True when an end record only queues the write (a file of ~1 KB) instead of making it: the launcher then writes it
-    /// after the teardown on its own thread instead of starting a thread to overlap a store write with the teardown.
-    /// </summary>
-    bool QueuesEnds => false;
-
-    /// <summary>
     /// <see cref="Running"/> and <see cref="Ended(string, string, string, int?, string, long?)"/> at once, for an env that
     /// ended before its Running record was due (see <see cref="Launcher.RunningRecordDelayMs"/>); a store journal makes
     /// it one write.
@@ -296,31 +290,13 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             code = 128 + 9;
             status.Errors.Add("the env was killed (devshell stop, or its PID 1 was killed from outside)");
         }
+        // After the teardown: the end record releases the session's IP lease, and the address must not be handed out
+        // while the old network exists. A store journal only queues it (its outbox), so it costs ~0.5 ms here.
+        Teardown(env.SessionId, parts);
+        mark("teardown");
         string message = $"exit code {code.ToString(CultureInfo.InvariantCulture)}";
-        void RecordEnd()
-        {
-            if (runningWritten) journal.Ended(env.SessionId, env.Profile.Name, "exited", code, message, code);
-            else journal.RanAndEnded(env, init, "exited", code, message);
-        }
-
-        // The end record releases the session's IP lease, so with an address it waits for the network to be gone.
-        // Without one it does not depend on the teardown: a store write is made on a second thread meanwhile (a crash
-        // between the two is what gc reconciles anyway: objects without a live claim, or a record without a live
-        // launcher). One that is only queued costs less than starting that thread.
-        var ending = env.Ip is null && !journal.QueuesEnds
-            ? Task.Factory.StartNew(RecordEnd, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-            : null;
-        try
-        {
-            Teardown(env.SessionId, parts);
-            mark("teardown");
-        }
-        finally
-        {
-            ending?.GetAwaiter().GetResult();
-        }
-
-        if (ending is null) RecordEnd();
+        if (runningWritten) journal.Ended(env.SessionId, env.Profile.Name, "exited", code, message, code);
+        else journal.RanAndEnded(env, init, "exited", code, message);
         mark("ended");
         return new LaunchOutcome(env.SessionId, code, false, status.Errors, phases);
     }

@@ -227,9 +227,9 @@ public sealed class NetworkPart : IEnvironmentPart
     /// waits in it: every bridged `devshell run` paid that at its exit. A namespace still held (a process that entered
     /// it, an open descriptor) keeps its veth: then the link is deleted here after the grace period.
     /// </summary>
-    internal static bool VethGoneWithNetns(string sessionId, TimeSpan grace)
+    internal static bool VethGoneWithNetns(string sessionId, TimeSpan grace, string sysClassNet = "/sys/class/net")
     {
-        string listed = Path.Combine("/sys/class/net", BridgeNetwork.HostInterfaceName(sessionId));
+        string listed = Path.Combine(sysClassNet, BridgeNetwork.HostInterfaceName(sessionId));
         long deadline = Environment.TickCount64 + (long)grace.TotalMilliseconds;
         while (Directory.Exists(listed))
         {
