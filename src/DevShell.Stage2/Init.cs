@@ -160,6 +160,7 @@ internal static unsafe class Init
     /// <summary>Runs this same binary in payload or hook mode, with stdio, the status pipe and the spec passed on.</summary>
     private static int SpawnStage(LaunchSpec spec, string mode, string? hook, int goFd = -1)
     {
+        Sys.MakeSpecSeekable(StatusProtocol.SpecFd);
         var fds = new List<(int, int)> { (0, 0), (1, 1), (2, 2), (StatusProtocol.StatusFd, StatusProtocol.StatusFd), (StatusProtocol.SpecFd, StatusProtocol.SpecFd) };
         if (goFd >= 0) fds.Add((StatusProtocol.GoFd, goFd));
         if (spec.UserNamespace) return UserNamespace.Spawn(mode, hook, fds);

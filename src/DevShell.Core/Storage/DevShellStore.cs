@@ -105,7 +105,8 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
     /// A due backup is made first, in units of its own.
     /// </summary>
     /// <inheritdoc cref="Open(string, StoreOptions?)"/>
-    public static DevShellStore Open(string dbPath, StoreOptions? options, out StoreBatch batch)
+    /// <param name="applyOutbox">false: the batch leaves the outbox to later units (see <see cref="Batch"/>).</param>
+    public static DevShellStore Open(string dbPath, StoreOptions? options, out StoreBatch batch, bool applyOutbox = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(dbPath);
         options ??= new StoreOptions();
@@ -134,11 +135,11 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
                 store.Locked(store.Initialize);
                 SetPrivateMode(dbPath);
                 store.Backup(force: false);
-                opened = store.Batch(oneTransaction: true);
+                opened = store.Batch(oneTransaction: true, applyOutbox);
             }
             else
             {
-                opened = store.Batch(oneTransaction: true);
+                opened = store.Batch(oneTransaction: true, applyOutbox);
                 store.Locked(store.Initialize);
                 SetPrivateMode(dbPath);
             }
@@ -174,22 +175,29 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
     /// commit (measured: ~9 fsyncs, ~5 ms, for a launch's unit of four commits). When a call in it fails, everything
     /// the batch wrote is rolled back when it ends, and its later writing calls throw.
     /// </para>
+    /// <para>
+    /// With <paramref name="applyOutbox"/> false, an outermost batch does not apply the outbox first: for a batch that
+    /// only adds (a launch's Starting record and IP lease), whose reads need nothing that waits there. The outbox holds
+    /// only changes of existing sessions (their ends, an address's release), so a lease chosen meanwhile can only skip
+    /// an address that is being released, never take one that is held. The calls that read sessions in it still apply
+    /// it (<see cref="CountActiveSessions"/>, <see cref="ListActiveSessions"/>), as in any batch.
+    /// </para>
     /// </summary>
     /// <exception cref="StoreException">Another process held the lock past the timeout, or the file cannot be opened.</exception>
-    public StoreBatch Batch(bool oneTransaction = false)
+    public StoreBatch Batch(bool oneTransaction = false, bool applyOutbox = true)
     {
         _gate.Enter();
         try
         {
             bool outermost = _unitDepth == 0;
-            EnterUnit(applyOutbox: !(oneTransaction && outermost));
+            EnterUnit(applyOutbox: applyOutbox && !(oneTransaction && outermost));
             if (oneTransaction && outermost)
             {
                 try
                 {
                     if (!Db.BeginTrans()) throw new InvalidOperationException("a store transaction is already running on this thread");
                     _batchTransaction = true;
-                    ApplyOutbox();
+                    if (applyOutbox) ApplyOutbox();
                 }
                 catch
                 {

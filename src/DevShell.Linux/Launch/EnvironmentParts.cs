@@ -50,6 +50,15 @@ public interface IEnvironmentPart
     }
 
     /// <summary>
+    /// Blocks until the work <see cref="Begin"/> started has made the objects stage two joins by path (a namespace file),
+    /// whether it succeeded or not (<see cref="Prepare"/> reports a failure). Stage two is spawned right after, before
+    /// <see cref="Prepare"/>: a mount made later would not be in its copy of the mount table. Runs on the spawning thread.
+    /// </summary>
+    void AwaitBegun(EnvContext env)
+    {
+    }
+
+    /// <summary>
     /// Store-only work that must precede this part's objects (the IP lease): runs in the launch's store unit before the
     /// spawn, right after the session's Starting record and before any part's <see cref="Prepare"/>. No kernel objects
     /// here. The session's end (its Ended record, or gc) releases what it reserved.
@@ -63,6 +72,13 @@ public interface IEnvironmentPart
 
     /// <summary>Removes everything this part may have created for the session; idempotent; true when nothing is left.</summary>
     bool Teardown(string sessionId);
+
+    /// <summary>
+    /// <see cref="Teardown"/> at the normal end of an env, by its launcher, once PID 1 is reaped: what the kernel then
+    /// removes by itself, as a consequence of what this removes, need not be waited for (a veth goes with its network
+    /// namespace). gc, stop and failed launches use <see cref="Teardown"/>, which waits.
+    /// </summary>
+    bool TeardownEnded(string sessionId) => Teardown(sessionId);
 
     /// <summary>Session ids this part finds kernel objects for (for gc).</summary>
     IEnumerable<string> FindSessions();

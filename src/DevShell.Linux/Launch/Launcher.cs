@@ -129,83 +129,94 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         // reconcile pass (and gc) finds, and that keeps other processes' gc off this session's objects meanwhile.
         Claims.Claim(env.SessionId, Environment.ProcessId, Owner);
         foreach (var part in parts) part.Begin(env);
-        // The session's record, and the parts' reservations (the IP lease), in the launch's one store unit before the
-        // spawn (see Engine.Launch), which ends at Reserved; or queued in the store's outbox when it needs no unit.
+        // Stage two starts now, as PID 1 of the env's namespaces, and waits for its spec (see PendingInit): its start
+        // overlaps everything up to Run. Its flags are known: a part that makes the env's netns names it in Begin.
+        PendingInit init;
         try
         {
-            journal.Starting(env, request, Environment.ProcessId);
+            init = PendingInit.Start(Paths, LaunchPlanner.NamespaceFlags(profile, env.NetnsPath is not null), request, EnvironmentList(),
+                before: () =>
+                {
+                    foreach (var part in parts) part.AwaitBegun(env);
+                });
         }
         catch
         {
-            journal.Reserved();
             Teardown(env.SessionId, parts);
             throw;
         }
-
         try
         {
+            // The session's record, and the parts' reservations (the IP lease), in the launch's one store unit before
+            // the spawn (see Engine.Launch), which ends at Reserved; or queued in the store's outbox when it needs no unit.
             try
             {
-                foreach (var part in parts) part.Reserve(env);
+                journal.Starting(env, request, Environment.ProcessId);
             }
-            finally
+            catch
             {
                 journal.Reserved();
+                init.Abort();
+                Teardown(env.SessionId, parts);
+                throw;
             }
 
-            Mark("record");
-            foreach (var part in parts)
+            try
             {
-                part.Prepare(env);
-                Mark(part.Name);
+                try
+                {
+                    foreach (var part in parts) part.Reserve(env);
+                }
+                finally
+                {
+                    journal.Reserved();
+                }
+
+                Mark("record");
+                foreach (var part in parts)
+                {
+                    part.Prepare(env);
+                    Mark(part.Name);
+                }
             }
-        }
-        catch (Exception e)
-        {
-            Teardown(env.SessionId, parts); // every part: one that has not prepared may have begun
-            journal.Ended(env.SessionId, profile.Name, "failed", null, e.Message, null);
-            throw;
-        }
+            catch (Exception e)
+            {
+                init.Abort();
+                Teardown(env.SessionId, parts); // every part: one that has not prepared may have begun
+                journal.Ended(env.SessionId, profile.Name, "failed", null, e.Message, null);
+                throw;
+            }
 
-        var spec = LaunchPlanner.BuildSpec(profile, dev, env.SessionId, request, env.Resources, hostEnv);
-        try
-        {
-            return Run(env, spec, request, phases, Mark);
-        }
-        catch (Exception e) when (e is not LaunchException)
-        {
-            Teardown(env.SessionId, parts);
-            journal.Ended(env.SessionId, "failed", null, e.Message);
-            throw;
-        }
-    }
-
-    private LaunchOutcome Run(EnvContext env, LaunchSpec spec, LaunchRequest request, List<(string, double)> phases, Action<string> mark)
-    {
-        string specPath = Paths.SpecFile(env.SessionId);
-        // Stage two is started in its namespaces by this process (NamespaceSpawner) and is PID 1 of the env.
-        int namespaces = LaunchPlanner.NamespaceFlags(env.Profile, env.NetnsPath is not null);
-        WriteSpec(specPath, spec.Serialize());
-        mark("spec");
-
-        using var pty = request.Tty ? PtyRelay.Open() : null;
-        var (statusRead, statusWrite) = Pipe();
-        int specFd = OpenSpec(specPath);
-        int init; // PID 1 of the env, this process's child
-        try
-        {
-            var (stdin, stdout, stderr) = pty is not null ? (pty.Slave, pty.Slave, pty.Slave) : request.Stdio ?? (0, 1, 2);
-            (int, int)[] fds = [(0, stdin), (1, stdout), (2, stderr), (StatusProtocol.StatusFd, statusWrite), (StatusProtocol.SpecFd, specFd)];
-            init = NamespaceSpawner.Spawn(namespaces, Paths.Stage2, [Paths.Stage2, "init"], EnvironmentList(), fds, newProcessGroup: true);
+            try
+            {
+                var spec = LaunchPlanner.BuildSpec(profile, dev, env.SessionId, request, env.Resources, hostEnv);
+                return Run(env, spec, request, init, phases, Mark);
+            }
+            catch (Exception e) when (e is not LaunchException)
+            {
+                init.Abort();
+                Teardown(env.SessionId, parts);
+                journal.Ended(env.SessionId, "failed", null, e.Message);
+                throw;
+            }
         }
         finally
         {
-            Libc.close(statusWrite);
-            Libc.close(specFd);
-            pty?.CloseSlave();
+            init.Dispose();
         }
-        mark("spawn");
+    }
 
+    private LaunchOutcome Run(EnvContext env, LaunchSpec spec, LaunchRequest request, PendingInit pending, List<(string, double)> phases, Action<string> mark)
+    {
+        string text = spec.Serialize();
+        int init = pending.Go(text); // PID 1 of the env, this process's child
+        mark("spawn");
+        // For `devshell attach`, which starts its stage two from the env's spec; written while stage two builds the env.
+        WriteSpec(Paths.SpecFile(env.SessionId), text);
+        mark("spec");
+
+        var pty = pending.Pty;
+        int statusRead = pending.StatusRead;
         var status = new StatusState(statusRead);
         using var signals = request.Tty ? null : new SignalForwarder(init);
         Task? running = null;
@@ -216,7 +227,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             mark("stage2");
             if (!status.Ready)
             {
-                int rc = Spawner.Wait(init);
+                int rc = pending.Wait();
                 Teardown(env.SessionId, parts);
                 string why = status.Errors.Count > 0 ? string.Join("; ", status.Errors) : $"stage two ended with code {rc} before the shell started";
                 journal.Ended(env.SessionId, env.Profile.Name, "failed", rc, why, null);
@@ -258,7 +269,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         }
         finally
         {
-            Libc.close(statusRead);
+            pending.Dispose(); // the status pipe's read end, and the terminal
             try
             {
                 running?.Wait();
@@ -283,16 +294,16 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
 
         // PID 1 is reaped before the teardown: when it has exited, the kernel has killed and reaped everything in its
         // PID namespace, so the cgroup can go.
-        _ = Spawner.Wait(init);
+        _ = pending.Wait();
         if (code < 0)
         {
             // PID 1 ended without reporting: it was SIGKILLed (devshell stop, or from outside).
             code = 128 + 9;
             status.Errors.Add("the env was killed (devshell stop, or its PID 1 was killed from outside)");
         }
-        // After the teardown: the end record releases the session's IP lease, and the address must not be handed out
-        // while the old network exists. A store journal only queues it (its outbox), so it costs ~0.5 ms here.
-        Teardown(env.SessionId, parts);
+        // After the teardown: the end record releases the session's IP lease. A store journal only queues it (its
+        // outbox, applied by a later unit), so it costs ~0.5 ms here.
+        Teardown(env.SessionId, parts, ended: true);
         mark("teardown");
         string message = $"exit code {code.ToString(CultureInfo.InvariantCulture)}";
         if (runningWritten) journal.Ended(env.SessionId, env.Profile.Name, "exited", code, message, code);
@@ -359,14 +370,15 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
     }
 
     /// <summary>Tears down every part of a session in reverse order; true when all of it is gone.</summary>
-    public bool Teardown(string sessionId, IEnumerable<IEnvironmentPart>? which = null)
+    /// <param name="ended">the env ended normally and its PID 1 is reaped (see <see cref="IEnvironmentPart.TeardownEnded"/>).</param>
+    public bool Teardown(string sessionId, IEnumerable<IEnvironmentPart>? which = null, bool ended = false)
     {
         bool clean = true;
         foreach (var part in (which ?? parts).Reverse())
         {
             try
             {
-                clean &= part.Teardown(sessionId);
+                clean &= ended ? part.TeardownEnded(sessionId) : part.Teardown(sessionId);
             }
             catch (Exception e) when (e is SyscallException or IOException or UnauthorizedAccessException)
             {

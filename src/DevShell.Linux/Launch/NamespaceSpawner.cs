@@ -25,13 +25,22 @@ public static class NamespaceSpawner
     /// <exception cref="SyscallException">unshare or the mount failed (nothing was started), or the spawn failed.</exception>
     public static int Spawn(int namespaceFlags, string path, IReadOnlyList<string> argv, IReadOnlyList<string> env,
         IReadOnlyList<(int Child, int Parent)> fds, bool newProcessGroup)
+        => Start(namespaceFlags, path, argv, env, fds, newProcessGroup, before: null, after: null).Join();
+
+    /// <summary>
+    /// Like <see cref="Spawn"/>, but returns at once: the spawn runs on its own thread, after <paramref name="before"/>
+    /// (on that thread), and <paramref name="after"/> runs there once it has succeeded or failed (to close the parent's
+    /// copies of the child's fds). <see cref="Pending.Join"/> gives the pid, or throws what the spawn threw.
+    /// </summary>
+    public static Pending Start(int namespaceFlags, string path, IReadOnlyList<string> argv, IReadOnlyList<string> env,
+        IReadOnlyList<(int Child, int Parent)> fds, bool newProcessGroup, Action? before, Action? after)
     {
-        int pid = -1;
-        Exception? failure = null;
-        var thread = new Thread(() =>
+        var pending = new Pending();
+        pending.Thread = new Thread(() =>
         {
             try
             {
+                before?.Invoke();
                 int e = Sys.TryUnshare(LibC.CLONE_FS | namespaceFlags);
                 if (e != 0) throw new SyscallException("unshare", e, "creating the env's namespaces");
                 if ((namespaceFlags & LibC.CLONE_NEWNS) != 0)
@@ -39,20 +48,39 @@ public static class NamespaceSpawner
                     e = Sys.TryMount("none", "/", null, MS_REC | MS_PRIVATE);
                     if (e != 0) throw new SyscallException("mount", e, "making the env's mount tree private");
                 }
-                pid = Spawner.Spawn(path, argv, env, fds, newProcessGroup);
+                pending.Pid = Spawner.Spawn(path, argv, env, fds, newProcessGroup);
             }
             catch (Exception ex)
             {
-                failure = ex;
+                pending.Failure = ex;
+            }
+            finally
+            {
+                after?.Invoke();
             }
         })
         {
             IsBackground = true,
             Name = "namespace spawner",
         };
-        thread.Start();
-        thread.Join();
-        if (failure is not null) throw failure;
-        return pid;
+        pending.Thread.Start();
+        return pending;
+    }
+
+    /// <summary>A spawn under way on its own thread.</summary>
+    public sealed class Pending
+    {
+        internal Thread Thread = null!;
+        internal int Pid = -1;
+        internal Exception? Failure;
+
+        /// <summary>Waits for the spawn; returns the child's pid.</summary>
+        /// <exception cref="SyscallException">unshare, the mount or the spawn failed (nothing was started).</exception>
+        public int Join()
+        {
+            Thread.Join();
+            if (Failure is not null) throw Failure;
+            return Pid;
+        }
     }
 }

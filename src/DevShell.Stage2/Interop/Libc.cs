@@ -132,6 +132,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int dup3(int oldfd, int newfd, int flags);
 
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int memfd_create(byte* name, uint flags);
+
     internal static int Errno => Marshal.GetLastPInvokeError();
 }
 
@@ -167,7 +170,8 @@ internal static class K
 
     // signals and wait
     public const int SIGKILL = 9, SIGPIPE = 13, SIG_SETMASK = 2, WNOHANG = 1;
-    public const int ECHILD = 10, EINTR = 4, ENOENT = 2, EPERM = 1, EBUSY = 16;
+    public const int ECHILD = 10, EINTR = 4, ENOENT = 2, EPERM = 1, EBUSY = 16, ESPIPE = 29;
+    public const uint MFD_CLOEXEC = 1;
 
     // posix_spawn flags (glibc)
     public const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;

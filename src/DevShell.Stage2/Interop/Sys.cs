@@ -153,23 +153,56 @@ internal static unsafe class Sys
     {
         var buf = new byte[4096];
         int total = 0;
+        bool pipe = false; // PID 1's spec comes down a pipe (its go signal); an attach's or a stage's, from a file
         while (true)
         {
             if (total == buf.Length) Array.Resize(ref buf, buf.Length * 2);
             nint n;
             fixed (byte* p = buf)
             {
-                n = Libc.pread(fd, p + total, buf.Length - total, total);
+                // pread: a stage shares the file (and its offset) with the PID 1 that read it first
+                n = pipe ? Libc.read(fd, p + total, buf.Length - total) : Libc.pread(fd, p + total, buf.Length - total, total);
             }
             if (n < 0)
             {
                 if (Libc.Errno == K.EINTR) continue;
+                if (Libc.Errno == K.ESPIPE && !pipe)
+                {
+                    pipe = true;
+                    continue;
+                }
                 Fail("spec", Libc.Errno, "reading the launch spec");
             }
             if (n == 0) break;
             total += (int)n;
         }
+        if (pipe) SpecFromPipe = buf.AsSpan(0, total).ToArray();
         return Encoding.UTF8.GetString(buf, 0, total);
+    }
+
+    /// <summary>The spec as read from a pipe (PID 1's), for <see cref="MakeSpecSeekable"/>; null when it came from a file.</summary>
+    private static byte[]? SpecFromPipe;
+
+    /// <summary>
+    /// Stages that PID 1 spawns read the spec from the same fd, from its start: when PID 1's came down a pipe (now
+    /// empty), puts a memfd with the same bytes in its place, close-on-exec as before. Once; a no-op for a file.
+    /// </summary>
+    internal static void MakeSpecSeekable(int fd)
+    {
+        if (SpecFromPipe is not { } bytes) return;
+        int mem;
+        fixed (byte* name = "devshell-spec\0"u8)
+        {
+            mem = Libc.memfd_create(name, K.MFD_CLOEXEC);
+        }
+        if (mem < 0) Fail("spec", Libc.Errno, "keeping the launch spec for the env's stages");
+        fixed (byte* p = bytes)
+        {
+            if (bytes.Length > 0 && Libc.write(mem, p, bytes.Length) != bytes.Length) Fail("spec", Libc.Errno, "keeping the launch spec for the env's stages");
+        }
+        Check(Libc.dup3(mem, fd, K.O_CLOEXEC), "spec", "keeping the launch spec for the env's stages");
+        Libc.close(mem);
+        SpecFromPipe = null;
     }
 
     /// <summary>A NULL-terminated array of C strings, kept alive until disposed.</summary>

@@ -183,4 +183,47 @@ public sealed class StoreBatchTests : IDisposable
         Assert.NotNull(store.GetSession("0000000a")); // the next unit applies it
         Assert.Empty(Directory.GetFiles(store.Outbox.Directory));
     }
+
+    [Fact]
+    public void A_batch_that_leaves_the_outbox_adds_and_leases_without_applying_queued_ends()
+    {
+        var subnet = DevShell.Core.Networking.Ipv4Cidr.Parse("10.88.0.0/16");
+        using var store = Open();
+        store.AddSession(Session("0000000a"));
+        string first = store.AllocateIp("0000000a", subnet).Ip;
+        // The end of 0000000a, with its lease's release, waits in the outbox.
+        store.Outbox.Post(new SessionChange { SessionId = "0000000a", Seq = 1, Ended = new EndFacts(SessionState.Exited, 0, DateTime.UtcNow), ReleaseIp = true });
+
+        string second;
+        using (store.Batch(oneTransaction: true, applyOutbox: false))
+        {
+            store.AddSession(Session("0000000b"));
+            // Not applied: the address being released is skipped, never handed out twice.
+            second = store.AllocateIp("0000000b", subnet).Ip;
+            Assert.NotEqual(first, second);
+            Assert.Single(Directory.GetFiles(store.Outbox.Directory, "*.json"));
+        }
+
+        Assert.Single(Directory.GetFiles(store.Outbox.Directory, "*.json"));
+        using (var other = Open())
+        {
+            Assert.NotNull(other.GetSession("0000000b")); // the batch's writes committed; this unit applies the end
+        }
+        Assert.Empty(Directory.GetFiles(store.Outbox.Directory, "*.json"));
+        Assert.Equal(SessionState.Exited, store.GetSession("0000000a")!.State);
+        Assert.Equal([second], store.ListLeases().Select(l => l.Ip));
+    }
+
+    [Fact]
+    public void Reading_active_sessions_inside_a_batch_that_leaves_the_outbox_still_applies_it()
+    {
+        using var store = Open();
+        store.Outbox.Post(new SessionChange { SessionId = "0000000a", Seq = 1, Add = Session("0000000a") });
+        using (store.Batch(oneTransaction: true, applyOutbox: false))
+        {
+            Assert.Single(store.ListActiveSessions(), s => s.Id == "0000000a");
+        }
+
+        Assert.Empty(Directory.GetFiles(store.Outbox.Directory, "*.json"));
+    }
 }

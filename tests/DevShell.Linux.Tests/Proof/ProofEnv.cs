@@ -119,6 +119,7 @@ public sealed class ProofEnv : IDisposable
     public SortedDictionary<string, int> Leftovers(IEnumerable<string>? payloadArgv = null)
     {
         var ids = AllSessionIds();
+        _ = Cli.VethsOnBridge(within: TimeSpan.FromSeconds(2)); // the kernel's deletion of ended envs' veths
         var left = new SortedDictionary<string, int>(StringComparer.Ordinal)
         {
             ["veths_of_sessions"] = ids.Count(id => Directory.Exists($"/sys/class/net/ds-{id}")),

@@ -88,6 +88,25 @@ public sealed class CliRunner : IDisposable
     }
 
     /// <summary>
+    /// The env veths (ds-*) on this runner's bridge, once none is left or <paramref name="within"/> has passed. An env's
+    /// launcher exits without waiting for its veth: the kernel deletes it with the env's network namespace, a few ms
+    /// later (see NetworkPart.TeardownEnded), so a check right after a launch waits for that.
+    /// </summary>
+    public List<string> VethsOnBridge(TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            string brif = $"/sys/class/net/{Bridge}/brif";
+            var left = Directory.Exists(brif)
+                ? Directory.GetFileSystemEntries(brif).Select(Path.GetFileName).Where(n => n!.StartsWith("ds-", StringComparison.Ordinal)).Select(n => n!).ToList()
+                : [];
+            if (left.Count == 0 || DateTime.UtcNow >= deadline) return left;
+            Thread.Sleep(5);
+        }
+    }
+
+    /// <summary>
     /// Fallback when `net down` could not run or failed (a test that broke the store, say): this runner's bridge and
     /// nft table, by their unique names only.
     /// </summary>

@@ -127,6 +127,18 @@ public sealed class NetworkPart : IEnvironmentPart
         var making = Task.Factory.StartNew(
             () => (_netns.Create(id, out Netlink inside), inside), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         lock (_begun) _begun[id] = making;
+        env.NetnsPath = _netns.PathOf(id); // stage two is started, to join it, before Prepare
+    }
+
+    public void AwaitBegun(EnvContext env)
+    {
+        Task? making;
+        lock (_begun)
+        {
+            if (!_begun.TryGetValue(env.SessionId, out var m)) return;
+            making = m;
+        }
+        Task.WaitAny(making); // a failure is Prepare's to report
     }
 
     /// <summary>The namespace <see cref="Begin"/> started for the session (waited for), or null if none was started.</summary>
@@ -192,13 +204,25 @@ public sealed class NetworkPart : IEnvironmentPart
     }
 
     /// <summary>
-    /// Removes the env's network by session id: its rules and names, then its namespace file, with which the kernel
-    /// deletes the veth (see <see cref="VethGoneWithNetns"/>); when this returns none of them, nor the veth, remains
+    /// Removes the env's network by session id: its namespace file (with which the kernel deletes the veth, see
+    /// <see cref="VethGoneWithNetns"/>), then its rules and names; when this returns none of them, nor the veth, remains
     /// (a veth whose namespace is still held is deleted after <see cref="VethGrace"/>). The IP lease is released here only for an orphan that
     /// gc found (<see cref="FindSessions"/>): the launcher's journal and gc's reaper release the lease of a session they
     /// end in the same store write as its ended record, after this returns.
     /// </summary>
-    public bool Teardown(string sessionId)
+    public bool Teardown(string sessionId) => Teardown(sessionId, awaitVeth: true);
+
+    /// <summary>
+    /// As <see cref="Teardown(string)"/>, without waiting for the veth: with PID 1 reaped and the namespace file
+    /// unmounted, nothing holds the namespace, and the kernel deletes it and its devices in a worker (cleanup_net). That
+    /// takes an RCU grace period and more: 2–14 ms here, ~6 ms in the median, which every bridged `devshell run` waited
+    /// for before it could exit. The lease is released with the session's end record (queued in the store's outbox,
+    /// applied by a later unit of another command), by which time the veth is gone. A namespace still held by some
+    /// other process (entered from outside) keeps its veth: gc finds the veth on the bridge and deletes it.
+    /// </summary>
+    public bool TeardownEnded(string sessionId) => Teardown(sessionId, awaitVeth: false);
+
+    private bool Teardown(string sessionId, bool awaitVeth)
     {
         try
         {
@@ -212,7 +236,7 @@ public sealed class NetworkPart : IEnvironmentPart
 
         bool hasNetns = _netns.Exists(sessionId);
         bool clean = TeardownExceptVeth(sessionId, hasNetns, vethGoesWithNetns: hasNetns);
-        return hasNetns ? VethGoneWithNetns(sessionId, VethGrace) && clean : clean;
+        return hasNetns && awaitVeth ? VethGoneWithNetns(sessionId, VethGrace) && clean : clean;
     }
 
     /// <summary>How long <see cref="VethGoneWithNetns"/> waits for the kernel before it deletes the veth itself.</summary>
@@ -248,6 +272,17 @@ public sealed class NetworkPart : IEnvironmentPart
     private bool TeardownExceptVeth(string sessionId, bool hasNetns, bool vethGoesWithNetns)
     {
         bool registered = false, clean = true;
+        // The namespace file first: with PID 1 reaped, its unmount lets the kernel start destroying the namespace (and
+        // the veth with it, see VethGoneWithNetns) while the rules and names go. gc still finds the session by them.
+        SyscallException? unmountFailed = null;
+        try
+        {
+            if (vethGoesWithNetns) _netns.Delete(sessionId);
+        }
+        catch (SyscallException e)
+        {
+            unmountFailed = e; // reported once the rules and names are gone
+        }
         // The unlocked read only decides whether to look: an env with a namespace always takes the lock.
         if (hasNetns || EnvRegistry.ReadSessionIds(_names.Registry).Contains(sessionId, StringComparer.Ordinal))
         {
@@ -294,12 +329,16 @@ public sealed class NetworkPart : IEnvironmentPart
             }
         }
 
-        if (!vethGoesWithNetns) BridgeNetwork.Detach(sessionId);
-        _netns.Delete(sessionId);
+        if (!vethGoesWithNetns)
+        {
+            BridgeNetwork.Detach(sessionId);
+            _netns.Delete(sessionId);
+        }
         // The lease of an env the launcher or gc's reaper ends goes with its ended record (one store write, after this
         // returns: the address is never handed out while the old veth exists). Only an orphan gc found here
         // (FindSessions: objects without an active session) has nobody else to release it.
         if (_found.Remove(sessionId)) Store.ReleaseIp(sessionId);
+        if (unmountFailed is not null) throw unmountFailed;
         return clean;
     }
 
