@@ -63,8 +63,11 @@ public sealed class ProfileSnapshots(string dbPath)
 
         try
         {
-            // Written by the store from a profile it had parsed and validated: deserialized without the schema walk.
-            var profile = JsonSerializer.Deserialize(text.AsSpan(newline + 1), ProfileJson.TypeInfo);
+            // Written by the store from a profile it had parsed and validated: read without the schema walk, by the
+            // hand-written reader (the serializer's first use costs a fresh process ~3 ms), or by the serializer when
+            // the copy holds something that reader does not know.
+            var profile = ProfileCopyReader.TryRead(System.Text.Encoding.UTF8.GetBytes(text, newline + 1, text.Length - newline - 1))
+                ?? JsonSerializer.Deserialize(text.AsSpan(newline + 1), ProfileJson.TypeInfo);
             return profile?.Name == name ? profile : null;
         }
         catch (JsonException)
