@@ -12,7 +12,7 @@ internal static class Program
     {
         SinceMain.Restart();
         if (args.Length == 0) return StartTui();
-        var parse = Cli.Build().Parse(args);
+        var parse = (Cli.NeedsFullTree(args) ? Cli.Build() : Cli.BuildLean()).Parse(args);
         if (parse.Errors.Count > 0)
         {
             // Bad flags are bad input: exit 2 with System.CommandLine's own messages, like any other input error.

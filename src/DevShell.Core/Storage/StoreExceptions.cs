@@ -26,7 +26,7 @@ public sealed class ProfileNotFoundException : StoreException
 {
     /// <summary>Creates the exception for <paramref name="name"/>.</summary>
     public ProfileNotFoundException(string name)
-        : base($"{Validation.Display.ProfileLabel(name)} does not exist (see `devshell list`)")
+        : base($"{Validation.Display.ProfileLabel(name)} does not exist (see `devshell profile list`)")
     {
         Name = name;
     }

@@ -33,7 +33,7 @@ public static class CliJson
     }
 }
 
-/// <summary>`devshell list --json`: one line of the profile table.</summary>
+/// <summary>`devshell profile list --json`: one line of the profile table.</summary>
 public sealed record ProfileSummary(string Name, string? Service, string? Description, IReadOnlyList<string> Tags, string Network,
     string? Memory, double? Cpu, int? Pids, int Revision);
 

@@ -153,7 +153,7 @@ public class DevShellStoreTests : IDisposable
     {
         using var store = Open();
         var e = Assert.Throws<ProfileNotFoundException>(() => store.Update(new Profile { Name = "ghost" }, 1));
-        Assert.Equal("profile \"ghost\" does not exist (see `devshell list`)", e.Message);
+        Assert.Equal("profile \"ghost\" does not exist (see `devshell profile list`)", e.Message);
         Assert.False(store.Delete("ghost"));
         Assert.Null(store.Get("ghost"));
     }

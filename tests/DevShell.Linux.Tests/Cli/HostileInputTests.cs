@@ -58,6 +58,27 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Help_and_version_work_anywhere_and_a_command_without_them_parses_the_same()
+    {
+        // Without a help, version or directive argument the command line is parsed by a root without those options
+        // (Cli.BuildLean); with one, by the whole tree. Both must behave as one CLI.
+        var version = _cli.Run("--version");
+        Assert.Equal(0, version.Code);
+        Assert.Matches(@"^\d+\.\d+\.\d+", version.Out.Trim());
+        var help = _cli.Run("run", "--help");
+        Assert.Equal(0, help.Code);
+        Assert.Contains("devshell run <profile> [<command>...] [options]", help.Out, StringComparison.Ordinal);
+        Assert.Contains("--status-file", help.Out, StringComparison.Ordinal);
+        var missing = _cli.Run("run");
+        Assert.Equal(2, missing.Code);
+        Assert.Contains("Required argument missing for command: 'run'", missing.Err, StringComparison.Ordinal);
+        var unknown = _cli.Run("profile", "lst");
+        Assert.Equal(2, unknown.Code);
+        Assert.Contains("'lst'", unknown.Err, StringComparison.Ordinal);
+        Assert.Equal(0, _cli.Run("profile", "list").Code);
+    }
+
+    [Fact]
     public void A_corrupted_database_gives_a_clear_message_and_db_recover_restores_the_backup()
     {
         Assert.Equal(0, _cli.Run("profile", "list").Code); // creates, seeds and backs up
