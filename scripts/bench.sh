@@ -85,7 +85,7 @@ for line in open(os.path.join(res, "trace.txt")) if os.path.exists(os.path.join(
     parts = line.split()
     if len(parts) >= 4:
         phases.setdefault(parts[2], []).append(float(parts[3]))
-order = ["engine", "profile", "store", "preflight", "reconcile", "record", "ipam", "netns", "veth", "nft", "names", "network", "cgroup", "home", "spec", "spawn", "stage2", "run", "sample", "teardown", "ended"]
+order = ["engine", "profile", "store", "preflight", "reconcile", "store-open", "record", "ipam", "netns", "veth", "nft", "names", "network", "cgroup", "home", "spawn", "spec", "stage2", "run", "sample", "teardown", "ended"]
 phase_med = {p: med(v) for p, v in phases.items()}
 inside = None
 if phases:
@@ -93,7 +93,7 @@ if phases:
     for line in open(os.path.join(res, "trace.txt")):
         parts = line.split()
         # "main" (time since Main) overlaps the phases; "process"/"runtime-startup" came from older builds.
-        if len(parts) >= 4 and parts[2] not in ("process", "runtime-startup", "main", "store-units"):
+        if len(parts) >= 4 and parts[2] not in ("process", "runtime-startup", "main", "store-units", "gcs", "allocated-kb"):
             runs.setdefault(parts[0], 0.0)
             runs[parts[0]] += float(parts[3])
     inside = med(list(runs.values()))
@@ -276,19 +276,23 @@ if phases:
             a(f"| {p} | {phase_med[p]:.2f} |")
     if "store-units" in phase_med:
         a(f"| (store units of work per launch: lock, open, close of the database) | {phase_med['store-units']:.0f} |")
+    if "gcs" in phase_med:
+        a(f"| (garbage collections in the front per launch; KB it allocated) | {phase_med['gcs']:.0f}; {phase_med.get('allocated-kb', 0):.0f} |")
 else:
     a("n/a: this build prints no `devshell-trace:` lines.")
 a("")
 a("Phases: engine (developer, paths), profile (the profile's copy; without one, the store is opened and the profile read")
 a("in one unit with the next steps: 'store' in builds before the copies), preflight (host checks), reconcile (the cheap pass:")
-a("the claim files, or the recorded sessions when the store is open), record (claim file, the Starting record queued in the")
-a("outbox; for a bridged env the store unit with the Starting row and the IP lease, while the netns is made), netns (waiting")
-a("for it), veth (create, move, address, bridge port), nft (one batch: chain, counter, map element), names (hosts/resolv.conf),")
-a("cgroup (make the groups, write limits), home, spec (write the launch spec), spawn (unshare(2) on a thread and posix_spawn")
-a("of stage two), stage2 (until PID 1 reports ready: cgroup join, netns, mounts, hostname), run (the drop to the developer,")
-a("seccomp and the command itself, until its exit is reported), sample (the last usage reading of the env's cgroups and drop")
-a("counter, for violations and the verdict), teardown (all parts in reverse; the veth goes with its namespace), ended (the")
-a("session's end record queued in the outbox; a store write in builds before it).")
+a("the claim files, or the recorded sessions when the store is open), store-open (a bridged launch: lock and open of the")
+a("database, its check; the outbox is left to later units), record (claim file, stage two spawned to wait for its spec, the")
+a("Starting record queued in the outbox; for a bridged env the store unit's Starting row, IP lease and commit, while the netns")
+a("is made), netns (waiting for it), veth (create, move, address, bridge port), nft (one batch: chain, counter, map element),")
+a("names (hosts/resolv.conf), cgroup (make the groups, write limits), home, spawn (waiting for stage two's spawn: it runs")
+a("from the start of record), spec (the spec written to stage two, its go, and to the file attach reads), stage2 (until PID 1")
+a("reports ready: cgroup join, netns, mounts, hostname), run (the drop to the developer, seccomp and the command itself,")
+a("until its exit is reported), sample (the last usage reading of the env's cgroups and drop counter, for violations and the")
+a("verdict), teardown (all parts in reverse; the netns file is unmounted and the kernel deletes the veth with it, not waited")
+a("for), ended (the session's end record queued in the outbox; a store write in builds before it).")
 a("")
 a("## Interactive prompt, memory, scale, sampler, network")
 a("")
