@@ -71,7 +71,8 @@ public sealed class Engine : IDisposable
     /// A launch's batch leaves the outbox (the ends of earlier launches) to later units unless it holds
     /// <see cref="OutboxBound"/> changes: applying it was two thirds of a bridged launch's unit in a fresh process
     /// (the session's update and its events, ~5 ms here), and nothing the launch reads depends on it. `ps`, `gc`, the
-    /// TUI and every other unit apply it first, as before.
+    /// TUI and every other unit apply it first, as before. Its open checks the file quickly (see
+    /// <see cref="DevShellStore.Open(string, StoreOptions?, out StoreBatch, bool, bool)"/>).
     /// </para>
     /// </summary>
     public StoreBatch BatchStore()
@@ -80,7 +81,7 @@ public sealed class Engine : IDisposable
         {
             bool applyOutbox = !_journal.CanDefer || _journal.Outbox.HoldsAtLeast(OutboxBound);
             if (_store is not null) return _store.Batch(oneTransaction: true, applyOutbox);
-            _store = OpenStore(out var batch, hold: true, applyOutbox);
+            _store = OpenStore(out var batch, hold: true, applyOutbox, quickCheck: true);
             return batch!;
         }
     }
@@ -114,14 +115,14 @@ public sealed class Engine : IDisposable
     /// <summary>Parts in creation order; teardown runs in reverse (network, then cgroup).</summary>
     private List<IEnvironmentPart> Parts() => [new HomePart(Location.DataDirectory), CgroupPart, NetworkPart];
 
-    private DevShellStore OpenStore(out StoreBatch? held, bool hold, bool applyOutbox = true)
+    private DevShellStore OpenStore(out StoreBatch? held, bool hold, bool applyOutbox = true, bool quickCheck = false)
     {
         bool isNew = !File.Exists(Location.DbPath);
         var options = new StoreOptions { Validation = Location.ToValidationContext() };
         DevShellStore store;
         if (hold)
         {
-            store = DevShellStore.Open(Location.DbPath, options, out var batch, applyOutbox);
+            store = DevShellStore.Open(Location.DbPath, options, out var batch, applyOutbox, quickCheck);
             held = batch;
         }
         else

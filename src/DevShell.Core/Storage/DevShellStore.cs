@@ -106,7 +106,13 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
     /// </summary>
     /// <inheritdoc cref="Open(string, StoreOptions?)"/>
     /// <param name="applyOutbox">false: the batch leaves the outbox to later units (see <see cref="Batch"/>).</param>
-    public static DevShellStore Open(string dbPath, StoreOptions? options, out StoreBatch batch, bool applyOutbox = true)
+    /// <param name="quickCheck">
+    /// true: an existing file's check reads its header, collection list and identity only; the indexes are ensured and
+    /// the profile and lease documents read by the other opens (every command but a launch). A launch's unit touches
+    /// the sessions and leases itself, and a damaged page there fails it with the same error. A new file gets the whole
+    /// check (it makes the indexes).
+    /// </param>
+    public static DevShellStore Open(string dbPath, StoreOptions? options, out StoreBatch batch, bool applyOutbox = true, bool quickCheck = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(dbPath);
         options ??= new StoreOptions();
@@ -121,7 +127,8 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
                 Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
 
-            if (!File.Exists(dbPath))
+            bool exists = File.Exists(dbPath);
+            if (!exists)
             {
                 // A new database (or one moved away): copies of another database's profiles must not stand for its own.
                 store.Snapshots.Clear();
@@ -132,7 +139,7 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
 
             if (options.AutoBackup && store.BackupDue())
             {
-                store.Locked(store.Initialize);
+                store.Locked(() => store.Initialize(full: true));
                 SetPrivateMode(dbPath);
                 store.Backup(force: false);
                 opened = store.Batch(oneTransaction: true, applyOutbox);
@@ -140,7 +147,7 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
             else
             {
                 opened = store.Batch(oneTransaction: true, applyOutbox);
-                store.Locked(store.Initialize);
+                store.Locked(() => store.Initialize(full: !quickCheck || !exists));
                 SetPrivateMode(dbPath);
             }
 
@@ -299,9 +306,9 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
             return value;
         });
 
-    private void Initialize()
+    private int Initialize(bool full)
     {
-        InTransaction(() =>
+        return InTransaction(() =>
         {
             // Reading the header, every collection page and the (small) profile and lease documents proves the file is usable.
             // Sessions and events are not counted here: counting walks their whole _id index, whose size grows with the
@@ -311,11 +318,14 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
             // no longer parses is reported as damage by the call that reads it).
             var db = Db;
             _ = db.GetCollectionNames().ToList();
-            db.GetCollection(LeasesCollection).EnsureIndex("session", unique: true);
-            db.GetCollection(EventsCollection).EnsureIndex(RecordDocuments.EventSessionField);
-            db.GetCollection(SessionsCollection).EnsureIndex(RecordDocuments.SessionStateField);
-            _ = db.GetCollection(ProfilesCollection).FindAll().Count(d => d["json"].IsString);
-            _ = db.GetCollection(LeasesCollection).FindAll().Count();
+            if (full)
+            {
+                db.GetCollection(LeasesCollection).EnsureIndex("session", unique: true);
+                db.GetCollection(EventsCollection).EnsureIndex(RecordDocuments.EventSessionField);
+                db.GetCollection(SessionsCollection).EnsureIndex(RecordDocuments.SessionStateField);
+                _ = db.GetCollection(ProfilesCollection).FindAll().Count(d => d["json"].IsString);
+                _ = db.GetCollection(LeasesCollection).FindAll().Count();
+            }
             var meta = db.GetCollection(MetaCollection);
             if (meta.FindById(IdentityKey)?["value"].AsString is not { } identity)
             {
