@@ -41,20 +41,23 @@ public interface IEnvironmentPart
     string Name { get; }
 
     /// <summary>
-    /// Kernel work that needs nothing from the store, started right after the session's claim and before the launch's
-    /// store unit, so that it runs while the unit does (a fresh process's unit costs ~6 ms). It only starts the work:
-    /// <see cref="Prepare"/> finishes it, and <see cref="Teardown"/> waits for it before it removes what it made.
+    /// Runs right after the session's claim, on the launch's thread, before stage two is spawned and before the launch's
+    /// store unit: names what stage two needs to know of the part at its spawn (the netns path), and may start kernel
+    /// work that needs nothing from the store (itself, or in <see cref="OnSpawnThread"/>), so that it runs while the
+    /// unit does. <see cref="Prepare"/> finishes it, and <see cref="Teardown"/> waits for it before it removes what it made.
     /// </summary>
     void Begin(EnvContext env)
     {
     }
 
     /// <summary>
-    /// Blocks until the work <see cref="Begin"/> started has made the objects stage two joins by path (a namespace file),
-    /// whether it succeeded or not (<see cref="Prepare"/> reports a failure). Stage two is spawned right after, before
-    /// <see cref="Prepare"/>: a mount made later would not be in its copy of the mount table. Runs on the spawning thread.
+    /// Runs on the dedicated thread that spawns stage two, right before it creates the env's other namespaces and the
+    /// spawn, and after <see cref="Begin"/>: the place to make what stage two joins by path (a namespace file), since a
+    /// mount made after the spawn would not be in stage two's copy of the mount table. A part may leave this thread in a
+    /// namespace it unshares (stage two is then born in it; the thread ends after the spawn). A failure is kept for
+    /// <see cref="Prepare"/> to report.
     /// </summary>
-    void AwaitBegun(EnvContext env)
+    void OnSpawnThread(EnvContext env)
     {
     }
 

@@ -137,7 +137,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             init = PendingInit.Start(Paths, LaunchPlanner.NamespaceFlags(profile, env.NetnsPath is not null), request, EnvironmentList(),
                 before: () =>
                 {
-                    foreach (var part in parts) part.AwaitBegun(env);
+                    foreach (var part in parts) part.OnSpawnThread(env);
                 });
         }
         catch

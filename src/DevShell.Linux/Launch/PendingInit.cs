@@ -39,7 +39,7 @@ internal sealed unsafe class PendingInit : IDisposable
     /// <summary>
     /// Starts stage two's <c>init</c> in new namespaces (<paramref name="namespaceFlags"/>) on a thread of its own,
     /// after <paramref name="before"/> has run there (waiting for the namespace files it will join, see
-    /// <see cref="IEnvironmentPart.AwaitBegun"/>). Returns at once.
+    /// <see cref="IEnvironmentPart.OnSpawnThread"/>). Returns at once.
     /// </summary>
     public static PendingInit Start(LauncherPaths paths, int namespaceFlags, LaunchRequest request, IReadOnlyList<string> environment, Action before)
     {

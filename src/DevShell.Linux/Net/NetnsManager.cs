@@ -66,7 +66,16 @@ public sealed class NetnsManager
     /// new namespace (it stays bound to it), so the caller can configure it without entering it again (no second
     /// thread and setns). The caller disposes it.
     /// </summary>
-    public string Create(string name, out Netlink inside)
+    public string Create(string name, out Netlink inside) => Create(name, out inside, onThisThread: false);
+
+    /// <summary>
+    /// Like <see cref="Create(string, out Netlink)"/>, on the CALLING thread: it unshares the namespace itself and stays
+    /// in it. For a dedicated thread that goes on to start processes in it (and then ends), which saves starting a
+    /// thread for the namespace alone (~1 ms here: .NET's Thread.Start waits for the new thread to run).
+    /// </summary>
+    public string CreateOnThisThread(string name, out Netlink inside) => Create(name, out inside, onThisThread: true);
+
+    private string Create(string name, out Netlink inside, bool onThisThread)
     {
         string path = PathOf(name);
         string what = $"creating network namespace {name}";
@@ -84,23 +93,16 @@ public sealed class NetnsManager
 
         try
         {
-            inside = NetnsThread.RunInNew(
-                () =>
-                {
-                    var netlink = Netlink.Open();
-                    try
-                    {
-                        netlink.SetUp("lo");
-                        int e = Sys.TryMount("/proc/thread-self/ns/net", path, "none", MS_BIND);
-                        return e == 0 ? netlink : throw new SyscallException("mount", e, $"{what}: bind-mounting it onto {path}");
-                    }
-                    catch
-                    {
-                        netlink.Dispose();
-                        throw;
-                    }
-                },
-                what);
+            if (onThisThread)
+            {
+                int e = Sys.TryUnshare(LibC.CLONE_NEWNET);
+                if (e != 0) throw new SyscallException("unshare", e, $"{what}: unshare(CLONE_NEWNET)");
+                inside = UpAndBind(path, what);
+            }
+            else
+            {
+                inside = NetnsThread.RunInNew(() => UpAndBind(path, what), what);
+            }
         }
         catch
         {
@@ -110,6 +112,23 @@ public sealed class NetnsManager
         }
 
         return path;
+    }
+
+    /// <summary>On a thread in the new namespace: loopback up, and the namespace bind-mounted onto its file.</summary>
+    private static Netlink UpAndBind(string path, string what)
+    {
+        var netlink = Netlink.Open();
+        try
+        {
+            netlink.SetUp("lo");
+            int e = Sys.TryMount("/proc/thread-self/ns/net", path, "none", MS_BIND);
+            return e == 0 ? netlink : throw new SyscallException("mount", e, $"{what}: bind-mounting it onto {path}");
+        }
+        catch
+        {
+            netlink.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -61,7 +61,7 @@ public sealed class NetworkPart : IEnvironmentPart
     private readonly NetnsManager _netns;
     private readonly HashSet<string> _leaseOnly = new(StringComparer.Ordinal);
     private readonly HashSet<string> _found = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Task<(string Path, Netlink Inside)>> _begun = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BegunNetns> _begun = new(StringComparer.Ordinal);
 
     public NetworkPart(DevShellStore store, NetworkNames names)
         : this(() => store, names)
@@ -117,39 +117,90 @@ public sealed class NetworkPart : IEnvironmentPart
     }
 
     /// <summary>
-    /// The env's network namespace needs no address: it is made (on a thread of its own) while the launch's store unit
-    /// takes the lease.
+    /// The env's network namespace needs no address: it is made while the launch's store unit takes the lease, on the
+    /// thread that then spawns stage two (<see cref="OnSpawnThread"/>), so that the namespace file is mounted before
+    /// stage two's copy of the mount table is taken. Here only its path is named (stage two's flags depend on it).
     /// </summary>
     public void Begin(EnvContext env)
     {
         if (env.Profile.Network.Mode != "bridge") return;
-        string id = env.SessionId;
-        var making = Task.Factory.StartNew(
-            () => (_netns.Create(id, out Netlink inside), inside), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        lock (_begun) _begun[id] = making;
-        env.NetnsPath = _netns.PathOf(id); // stage two is started, to join it, before Prepare
+        lock (_begun) _begun[env.SessionId] = new BegunNetns();
+        env.NetnsPath = _netns.PathOf(env.SessionId);
     }
 
-    public void AwaitBegun(EnvContext env)
+    /// <summary>
+    /// Makes the namespace Begin named, on the calling (spawning) thread, which stays in it: stage two is then born in
+    /// it. If Prepare or Teardown got to it first, waits for what they did instead. A failure is Prepare's to report.
+    /// </summary>
+    public void OnSpawnThread(EnvContext env)
     {
-        Task? making;
+        BegunNetns? begun;
         lock (_begun)
         {
-            if (!_begun.TryGetValue(env.SessionId, out var m)) return;
-            making = m;
+            if (!_begun.TryGetValue(env.SessionId, out begun)) return;
         }
-        Task.WaitAny(making); // a failure is Prepare's to report
+        if (begun.Claim()) begun.Make(() => (_netns.CreateOnThisThread(env.SessionId, out Netlink inside), inside));
+        else begun.Wait();
     }
 
-    /// <summary>The namespace <see cref="Begin"/> started for the session (waited for), or null if none was started.</summary>
-    private (string Path, Netlink Inside)? TakeBegun(string sessionId)
+    /// <summary>
+    /// The namespace begun for the session: made by the spawning thread (waited for), or by the caller here when that
+    /// thread has not claimed it (a caller without one); null when none was begun, or when nobody made it and
+    /// <paramref name="make"/> is false (a teardown: nothing to wait for).
+    /// </summary>
+    private (string Path, Netlink Inside)? TakeBegun(string sessionId, bool make)
     {
-        Task<(string, Netlink)>? making;
+        BegunNetns? begun;
         lock (_begun)
         {
-            if (!_begun.Remove(sessionId, out making)) return null;
+            if (!_begun.TryGetValue(sessionId, out begun)) return null;
         }
-        return making.GetAwaiter().GetResult();
+        try
+        {
+            if (begun.Claim())
+            {
+                if (!make)
+                {
+                    begun.Abandon();
+                    return null;
+                }
+                begun.Make(() => (_netns.Create(sessionId, out Netlink inside), inside));
+            }
+            return begun.Result();
+        }
+        finally
+        {
+            // Only once it is made (or abandoned): a spawning thread that comes later finds nothing to wait for.
+            lock (_begun) _begun.Remove(sessionId);
+        }
+    }
+
+    /// <summary>A namespace begun for a launch: made once, by whichever thread claims it first; the others wait.</summary>
+    private sealed class BegunNetns
+    {
+        private int _claimed;
+        private readonly TaskCompletionSource<(string Path, Netlink Inside)> _made = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Claim() => Interlocked.Exchange(ref _claimed, 1) == 0;
+
+        public void Make(Func<(string, Netlink)> make)
+        {
+            try
+            {
+                _made.SetResult(make());
+            }
+            catch (Exception e)
+            {
+                _made.SetException(e);
+            }
+        }
+
+        public void Abandon() => _made.SetCanceled();
+
+        /// <summary>Waits until it is made, failed or abandoned, without throwing.</summary>
+        public void Wait() => ((IAsyncResult)_made.Task).AsyncWaitHandle.WaitOne();
+
+        public (string Path, Netlink Inside) Result() => _made.Task.GetAwaiter().GetResult();
     }
 
     public void Prepare(EnvContext env)
@@ -160,7 +211,7 @@ public sealed class NetworkPart : IEnvironmentPart
         if (!Ipv4.TryParse(env.Ip, out uint address)) throw new InvalidOperationException($"IPAM returned a bad address \"{env.Ip}\"");
 
         Netlink inside;
-        if (TakeBegun(env.SessionId) is { } begun) (env.NetnsPath, inside) = begun;
+        if (TakeBegun(env.SessionId, make: true) is { } begun) (env.NetnsPath, inside) = begun;
         else env.NetnsPath = _netns.Create(env.SessionId, out inside);
         env.Phase?.Invoke("netns");
         using (inside)
@@ -227,7 +278,7 @@ public sealed class NetworkPart : IEnvironmentPart
         try
         {
             // A namespace begun for a launch that failed before Prepare: let it finish, so that it is gone below.
-            TakeBegun(sessionId)?.Inside.Dispose();
+            TakeBegun(sessionId, make: false)?.Inside.Dispose();
         }
         catch (Exception e) when (e is SyscallException or IOException or UnauthorizedAccessException)
         {
