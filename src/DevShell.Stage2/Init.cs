@@ -192,6 +192,7 @@ internal static unsafe class Init
         }
 
         if (mainFailedCode >= 0) MainEnded(mainFailedCode, 0);
+        else IdlePages.DropWhenIdle(main);
         while (true)
         {
             int st;

@@ -135,6 +135,15 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int memfd_create(byte* name, uint flags);
 
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int poll(PollFd* fds, nuint count, int timeoutMs);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int madvise(void* address, nuint length, int advice);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial nint readlink(byte* path, byte* buffer, nuint size);
+
     internal static int Errno => Marshal.GetLastPInvokeError();
 }
 
@@ -185,4 +194,12 @@ internal static class K
     // capabilities
     public const uint LINUX_CAPABILITY_VERSION_3 = 0x20080522;
     public const int CAP_SETPCAP = 8;
+}
+
+/// <summary>struct pollfd.</summary>
+internal struct PollFd
+{
+    public int Fd;
+    public short Events;
+    public short Revents;
 }

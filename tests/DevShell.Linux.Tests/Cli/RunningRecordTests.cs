@@ -42,10 +42,11 @@ public sealed class RunningRecordTests(ITestOutputHelper output) : IDisposable
         _cli.Env.Remove("DEVSHELL_TRACE");
         Assert.True(first.Code == 0, first.ToString());
         Assert.True(second.Code == 3, second.ToString());
-        // The first reads the profile from the store (and leaves a copy); its end waits in the outbox like the second's.
+        // The first reads the profile from the store (and leaves a copy); its Starting record and its end wait in the
+        // outbox like the second's.
         Assert.True(first.Err.Contains("devshell-trace: store-units 1\n", StringComparison.Ordinal), first.Err);
         Assert.Contains("devshell-trace: store-units 0\n", second.Err, StringComparison.Ordinal);
-        Assert.Equal(3, Directory.GetFiles(Outbox, "*.json").Length);
+        Assert.Equal(4, Directory.GetFiles(Outbox, "*.json").Length);
 
         using var ps = JsonDocument.Parse(_cli.Run("ps", "--all", "--json").Out);
         Assert.Empty(Directory.GetFiles(Outbox));
