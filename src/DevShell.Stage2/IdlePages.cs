@@ -44,7 +44,7 @@ internal static unsafe class IdlePages
     /// managed heap (that would grow PID 1's anonymous memory by as much as it frees) and runs no code between the
     /// first madvise and its return (code run after it faults its pages back in, 64 KB around each).
     /// </summary>
-    public static void Drop()
+    private static void Drop()
     {
         byte* exe = stackalloc byte[4096];
         int exeLength;

@@ -184,10 +184,10 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
     /// </para>
     /// <para>
     /// With <paramref name="applyOutbox"/> false, an outermost batch does not apply the outbox first: for a batch that
-    /// only adds (a launch's Starting record and IP lease), whose reads need nothing that waits there. The outbox holds
-    /// only changes of existing sessions (their ends, an address's release), so a lease chosen meanwhile can only skip
-    /// an address that is being released, never take one that is held. The calls that read sessions in it still apply
-    /// it (<see cref="CountActiveSessions"/>, <see cref="ListActiveSessions"/>), as in any batch.
+    /// only adds (a launch's IP lease), whose reads need nothing that waits there. The outbox holds session records and
+    /// their changes, never a lease (only a lease's release), so a lease chosen meanwhile can only skip an address that
+    /// is being released, never take one that is held. The calls that read sessions in it still apply it
+    /// (<see cref="CountActiveSessions"/>, <see cref="ListActiveSessions"/>), as in any batch.
     /// </para>
     /// </summary>
     /// <exception cref="StoreException">Another process held the lock past the timeout, or the file cannot be opened.</exception>
@@ -306,9 +306,9 @@ public sealed partial class DevShellStore : IProfileStore, IDisposable
             return value;
         });
 
-    private int Initialize(bool full)
+    private void Initialize(bool full)
     {
-        return InTransaction(() =>
+        InTransaction(() =>
         {
             // Reading the header, every collection page and the (small) profile and lease documents proves the file is usable.
             // Sessions and events are not counted here: counting walks their whole _id index, whose size grows with the

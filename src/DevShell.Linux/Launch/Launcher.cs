@@ -131,10 +131,10 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         foreach (var part in parts) part.Begin(env);
         // Stage two starts now, as PID 1 of the env's namespaces, and waits for its spec (see PendingInit): its start
         // overlaps everything up to Run. Its flags are known: a part that makes the env's netns names it in Begin.
-        PendingInit init;
+        PendingInit started;
         try
         {
-            init = PendingInit.Start(Paths, LaunchPlanner.NamespaceFlags(profile, env.NetnsPath is not null), request, EnvironmentList(),
+            started = PendingInit.Start(Paths, LaunchPlanner.NamespaceFlags(profile, env.NetnsPath is not null), request, EnvironmentList(),
                 before: () =>
                 {
                     foreach (var part in parts) part.OnSpawnThread(env);
@@ -145,64 +145,64 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             Teardown(env.SessionId, parts);
             throw;
         }
+
+        using var init = started;
+        // A failure from here on: stage two goes first (it has done nothing in the env yet), then every part, in reverse
+        // (one that has not prepared may have begun).
+        void Abandon()
+        {
+            init.Abort();
+            Teardown(env.SessionId, parts);
+        }
+
+        // The session's record, and the parts' reservations (the IP lease), in the launch's one store unit before the
+        // spawn (see Engine.Launch), which ends at Reserved; or queued in the store's outbox when it needs no unit.
         try
         {
-            // The session's record, and the parts' reservations (the IP lease), in the launch's one store unit before
-            // the spawn (see Engine.Launch), which ends at Reserved; or queued in the store's outbox when it needs no unit.
+            journal.Starting(env, request, Environment.ProcessId);
+        }
+        catch
+        {
+            journal.Reserved();
+            Abandon();
+            throw;
+        }
+
+        try
+        {
             try
             {
-                journal.Starting(env, request, Environment.ProcessId);
+                foreach (var part in parts) part.Reserve(env);
             }
-            catch
+            finally
             {
                 journal.Reserved();
-                init.Abort();
-                Teardown(env.SessionId, parts);
-                throw;
             }
 
-            try
+            Mark("record");
+            foreach (var part in parts)
             {
-                try
-                {
-                    foreach (var part in parts) part.Reserve(env);
-                }
-                finally
-                {
-                    journal.Reserved();
-                }
-
-                Mark("record");
-                foreach (var part in parts)
-                {
-                    part.Prepare(env);
-                    Mark(part.Name);
-                }
-            }
-            catch (Exception e)
-            {
-                init.Abort();
-                Teardown(env.SessionId, parts); // every part: one that has not prepared may have begun
-                journal.Ended(env.SessionId, profile.Name, "failed", null, e.Message, null);
-                throw;
-            }
-
-            try
-            {
-                var spec = LaunchPlanner.BuildSpec(profile, dev, env.SessionId, request, env.Resources, hostEnv);
-                return Run(env, spec, request, init, phases, Mark);
-            }
-            catch (Exception e) when (e is not LaunchException)
-            {
-                init.Abort();
-                Teardown(env.SessionId, parts);
-                journal.Ended(env.SessionId, "failed", null, e.Message);
-                throw;
+                part.Prepare(env);
+                Mark(part.Name);
             }
         }
-        finally
+        catch (Exception e)
         {
-            init.Dispose();
+            Abandon();
+            journal.Ended(env.SessionId, profile.Name, "failed", null, e.Message, null);
+            throw;
+        }
+
+        try
+        {
+            var spec = LaunchPlanner.BuildSpec(profile, dev, env.SessionId, request, env.Resources, hostEnv);
+            return Run(env, spec, request, init, phases, Mark);
+        }
+        catch (Exception e) when (e is not LaunchException)
+        {
+            Abandon();
+            journal.Ended(env.SessionId, "failed", null, e.Message);
+            throw;
         }
     }
 
@@ -335,7 +335,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
             // a rootfs): hand it over as an open file on fd 6 and exec /proc/self/fd/6 instead.
             var argv = LaunchPlanner.NsenterArgs(namespaces, initPid, Paths.Stage2, $"/proc/self/fd/{StatusProtocol.Stage2Fd}", Paths.Nsenter);
             using var pty = tty ? PtyRelay.Open() : null;
-            var (statusRead, statusWrite) = Pipe();
+            var (statusRead, statusWrite) = Spawner.Pipe("the status pipe");
             int specFd = OpenSpec(attachSpec);
             int stage2Fd = OpenSpec(Paths.Stage2);
             int pid;
@@ -418,12 +418,6 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         }
     }
 
-    private static unsafe (int Read, int Write) Pipe()
-    {
-        int* fds = stackalloc int[2];
-        Check.Ok(Libc.pipe2(fds, Libc.O_CLOEXEC), "pipe2", "creating the status pipe");
-        return (fds[0], fds[1]);
-    }
 
     /// <summary>
     /// The environment of the unshare/stage-two processes: a minimal, fixed one (the shell's is in the spec). LANG=C:

@@ -47,8 +47,8 @@ internal sealed unsafe class PendingInit : IDisposable
         int statusRead = -1, statusWrite = -1, specRead = -1, specWrite = -1;
         try
         {
-            (statusRead, statusWrite) = Pipe("the status pipe");
-            (specRead, specWrite) = Pipe("the spec pipe");
+            (statusRead, statusWrite) = Spawner.Pipe("the status pipe");
+            (specRead, specWrite) = Spawner.Pipe("the spec pipe");
         }
         catch
         {
@@ -59,14 +59,12 @@ internal sealed unsafe class PendingInit : IDisposable
 
         var (stdin, stdout, stderr) = pty is not null ? (pty.Slave, pty.Slave, pty.Slave) : request.Stdio ?? (0, 1, 2);
         (int, int)[] fds = [(0, stdin), (1, stdout), (2, stderr), (StatusProtocol.StatusFd, statusWrite), (StatusProtocol.SpecFd, specRead)];
-        int childEnds = 0;
         var spawn = NamespaceSpawner.Start(namespaceFlags, paths.Stage2, [paths.Stage2, "init"], environment, fds, newProcessGroup: true,
             before: before,
             after: () =>
             {
-                // The child has its copies (or was never started): the front keeps only its own ends, so the status
-                // pipe shows EOF when PID 1 is gone and the terminal's master when the env is.
-                if (Interlocked.Exchange(ref childEnds, 1) != 0) return;
+                // Once, when the child has its copies (or was never started): the front keeps only its own ends, so the
+                // status pipe shows EOF when PID 1 is gone and the terminal's master when the env is.
                 Libc.close(statusWrite);
                 Libc.close(specRead);
                 pty?.CloseSlave();
@@ -147,12 +145,5 @@ internal sealed unsafe class PendingInit : IDisposable
     {
         if (_specWrite >= 0) Libc.close(_specWrite);
         _specWrite = -1;
-    }
-
-    private static (int Read, int Write) Pipe(string what)
-    {
-        int* fds = stackalloc int[2];
-        Check.Ok(Libc.pipe2(fds, Libc.O_CLOEXEC), "pipe2", $"creating {what}");
-        return (fds[0], fds[1]);
     }
 }

@@ -57,6 +57,14 @@ public static unsafe class Spawner
         }
     }
 
+    /// <summary>A close-on-exec pipe; <paramref name="what"/> names it in the error.</summary>
+    public static (int Read, int Write) Pipe(string what)
+    {
+        int* fds = stackalloc int[2];
+        Check.Ok(Libc.pipe2(fds, Libc.O_CLOEXEC), "pipe2", $"creating {what}");
+        return (fds[0], fds[1]);
+    }
+
     private static int _inheritedClosed;
 
     /// <summary>

@@ -179,7 +179,7 @@ public sealed class NetworkPart : IEnvironmentPart
     private sealed class BegunNetns
     {
         private int _claimed;
-        private readonly TaskCompletionSource<(string Path, Netlink Inside)> _made = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<(string Path, Netlink Inside)> _made = new();
 
         public bool Claim() => Interlocked.Exchange(ref _claimed, 1) == 0;
 
@@ -198,7 +198,7 @@ public sealed class NetworkPart : IEnvironmentPart
         public void Abandon() => _made.SetCanceled();
 
         /// <summary>Waits until it is made, failed or abandoned, without throwing.</summary>
-        public void Wait() => ((IAsyncResult)_made.Task).AsyncWaitHandle.WaitOne();
+        public void Wait() => Task.WaitAny(_made.Task);
 
         public (string Path, Netlink Inside) Result() => _made.Task.GetAwaiter().GetResult();
     }
