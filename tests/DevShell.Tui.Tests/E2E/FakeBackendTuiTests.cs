@@ -70,7 +70,12 @@ public class FakeBackendTuiTests(ITestOutputHelper output)
         tmux.WaitForText("billing-worker", Wait);
         tmux.Keys("/");
         tmux.Type("inv");
-        var screen = tmux.WaitForAll("Profiles (1/7)", "Details: inventory-svc");
+        // tmux can capture the pane between the title's redraw and the list's (seen once under a loaded 2-core run):
+        // wait for a capture where the list is redrawn too; a filter that did not narrow the list times out here.
+        var screen = tmux.WaitFor(
+            s => s.Contains("Profiles (1/7)", StringComparison.Ordinal) && s.Contains("Details: inventory-svc", StringComparison.Ordinal)
+                && !s.Contains("billing-worker", StringComparison.Ordinal),
+            "the filter applied to the title, the details and the list");
         Tmux.AssertShows(screen, "inventory-svc");
         Tmux.AssertDoesNotShow(screen, "billing-worker");
         Tmux.AssertShows(screen, "Details: inventory-svc");
