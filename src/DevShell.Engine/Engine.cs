@@ -211,7 +211,8 @@ public sealed class Engine : IDisposable
     /// <see cref="Launcher.RunningRecordDelayMs"/> records itself as running in the store meanwhile.</item>
     /// </list>
     /// </summary>
-    public LaunchOutcome Launch(Profile profile, LaunchRequest request, StoreBatch? batch = null)
+    /// <param name="early">stage two started before the launch for this profile (see <see cref="EarlyInit"/>); the launch adopts or kills it.</param>
+    public LaunchOutcome Launch(Profile profile, LaunchRequest request, StoreBatch? batch = null, EarlyInit? early = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         CheckHost(profile);
@@ -239,7 +240,7 @@ public sealed class Engine : IDisposable
         LaunchOutcome outcome;
         try
         {
-            outcome = Launcher.Launch(profile, Developer, request, Environment);
+            outcome = Launcher.Launch(profile, Developer, request, Environment, early: early);
         }
         finally
         {

@@ -12,15 +12,23 @@ internal static class Program
     {
         SinceMain.Restart();
         if (args.Length == 0) return StartTui();
-        var parse = (Cli.NeedsFullTree(args) ? Cli.Build() : Cli.BuildLean()).Parse(args);
-        if (parse.Errors.Count > 0)
+        EarlyLaunch.Begin(args);
+        try
         {
-            // Bad flags are bad input: exit 2 with System.CommandLine's own messages, like any other input error.
-            foreach (var error in parse.Errors) Console.Error.WriteLine($"devshell: {error.Message}");
-            Console.Error.WriteLine("devshell: see `devshell --help`");
-            return ExitCodes.BadInput;
+            var parse = (Cli.NeedsFullTree(args) ? Cli.Build() : Cli.BuildLean()).Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                // Bad flags are bad input: exit 2 with System.CommandLine's own messages, like any other input error.
+                foreach (var error in parse.Errors) Console.Error.WriteLine($"devshell: {error.Message}");
+                Console.Error.WriteLine("devshell: see `devshell --help`");
+                return ExitCodes.BadInput;
+            }
+            return parse.Invoke();
         }
-        return parse.Invoke();
+        finally
+        {
+            EarlyLaunch.End();
+        }
     }
 
     /// <summary>

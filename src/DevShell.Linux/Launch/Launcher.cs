@@ -15,12 +15,15 @@ public sealed record LauncherPaths(string Stage2, string Unshare, string Nsenter
     /// <summary>Finds stage two next to the devshell binary (or $DEVSHELL_STAGE2) and the util-linux tools on PATH.</summary>
     public static LauncherPaths Discover(string? runDir = null)
     {
-        string stage2 = Environment.GetEnvironmentVariable("DEVSHELL_STAGE2") is { Length: > 0 } s ? s
-            : Path.Combine(AppContext.BaseDirectory, "devshell-stage2");
-        return new LauncherPaths(stage2, Spawner.Which("unshare") ?? "/usr/bin/unshare",
+        return new LauncherPaths(Stage2Path(), Spawner.Which("unshare") ?? "/usr/bin/unshare",
             Spawner.Which("nsenter") ?? "/usr/bin/nsenter",
             runDir ?? Environment.GetEnvironmentVariable("DEVSHELL_RUN_DIR") ?? "/run/devshell");
     }
+
+    /// <summary>Stage two: $DEVSHELL_STAGE2, or devshell-stage2 next to the devshell binary.</summary>
+    public static string Stage2Path() =>
+        Environment.GetEnvironmentVariable("DEVSHELL_STAGE2") is { Length: > 0 } s ? s
+            : Path.Combine(AppContext.BaseDirectory, "devshell-stage2");
 }
 
 /// <summary>Records the life of sessions (the CLI wires it to the LiteDB store).</summary>
@@ -114,7 +117,9 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         return Convert.ToHexStringLower(bytes);
     }
 
-    public LaunchOutcome Launch(Profile profile, Developer dev, LaunchRequest request, IReadOnlyDictionary<string, string?> hostEnv, string? sessionId = null)
+    /// <param name="early">stage two started before the launch (see <see cref="EarlyInit"/>): adopted if it fits, else killed.</param>
+    public LaunchOutcome Launch(Profile profile, Developer dev, LaunchRequest request, IReadOnlyDictionary<string, string?> hostEnv,
+        string? sessionId = null, EarlyInit? early = null)
     {
         var clock = Stopwatch.StartNew();
         var phases = new List<(string, double)>();
@@ -131,10 +136,14 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         foreach (var part in parts) part.Begin(env);
         // Stage two starts now, as PID 1 of the env's namespaces, and waits for its spec (see PendingInit): its start
         // overlaps everything up to Run. Its flags are known: a part that makes the env's netns names it in Begin.
+        // One started early for this launch, with no part that works on the spawning thread, is taken instead.
+        int flags = LaunchPlanner.NamespaceFlags(profile, env.NetnsPath is not null);
+        PendingInit? adopted = env.NetnsPath is null ? early?.Adopt(Paths.Stage2, flags, request) : null;
+        early?.Dispose();
         PendingInit started;
         try
         {
-            started = PendingInit.Start(Paths, LaunchPlanner.NamespaceFlags(profile, env.NetnsPath is not null), request, EnvironmentList(),
+            started = adopted ?? PendingInit.Start(Paths.Stage2, flags, request, EnvironmentList(),
                 before: () =>
                 {
                     foreach (var part in parts) part.OnSpawnThread(env);
@@ -295,6 +304,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         // PID 1 is reaped before the teardown: when it has exited, the kernel has killed and reaped everything in its
         // PID namespace, so the cgroup can go.
         _ = pending.Wait();
+        mark("exit");
         if (code < 0)
         {
             // PID 1 ended without reporting: it was SIGKILLed (devshell stop, or from outside).
@@ -424,7 +434,8 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
     /// util-linux calls setlocale, and C.UTF-8 costs it two dozen file lookups on every launch (~0.5 ms here) for
     /// messages that are English either way.
     /// </summary>
-    private static List<string> EnvironmentList() => ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"];
+    /// <summary>Stage two's environment (it sets the env's own from its spec).</summary>
+    internal static List<string> EnvironmentList() => ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"];
 
     /// <summary>
     /// devshell run: Ctrl-C and termination signals go to the command's process group inside the env (PID 1's child,

@@ -41,7 +41,7 @@ internal sealed unsafe class PendingInit : IDisposable
     /// after <paramref name="before"/> has run there (waiting for the namespace files it will join, see
     /// <see cref="IEnvironmentPart.OnSpawnThread"/>). Returns at once.
     /// </summary>
-    public static PendingInit Start(LauncherPaths paths, int namespaceFlags, LaunchRequest request, IReadOnlyList<string> environment, Action before)
+    public static PendingInit Start(string stage2, int namespaceFlags, LaunchRequest request, IReadOnlyList<string> environment, Action? before)
     {
         PtyRelay? pty = request.Tty ? PtyRelay.Open() : null;
         int statusRead = -1, statusWrite = -1, specRead = -1, specWrite = -1;
@@ -59,7 +59,7 @@ internal sealed unsafe class PendingInit : IDisposable
 
         var (stdin, stdout, stderr) = pty is not null ? (pty.Slave, pty.Slave, pty.Slave) : request.Stdio ?? (0, 1, 2);
         (int, int)[] fds = [(0, stdin), (1, stdout), (2, stderr), (StatusProtocol.StatusFd, statusWrite), (StatusProtocol.SpecFd, specRead)];
-        var spawn = NamespaceSpawner.Start(namespaceFlags, paths.Stage2, [paths.Stage2, "init"], environment, fds, newProcessGroup: true,
+        var spawn = NamespaceSpawner.Start(namespaceFlags, stage2, [stage2, "init"], environment, fds, newProcessGroup: true,
             before: before,
             after: () =>
             {

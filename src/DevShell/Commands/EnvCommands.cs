@@ -49,6 +49,7 @@ public static class EnvCommands
 
     private static int Shell(string profileName)
     {
+        using var early = EarlyLaunch.Take(profileName);
         using var engine = new Engine();
         // The profile's copy and the store's outbox when they exist; else one store unit from opening the store to the
         // session's Starting record and IP lease (Launch ends it there).
@@ -56,7 +57,7 @@ public static class EnvCommands
         using var _ = batch;
         bool tty = PtyRelay.StdinIsTerminal;
         using var watch = engine.Watch();
-        var outcome = engine.Launch(profile, new LaunchRequest { Interactive = true, Tty = tty }, batch);
+        var outcome = engine.Launch(profile, new LaunchRequest { Interactive = true, Tty = tty }, batch, early);
         foreach (var e in outcome.Errors) Console.Error.WriteLine($"devshell: {e}");
         if (outcome.Lingering)
         {
@@ -67,8 +68,11 @@ public static class EnvCommands
 
     private static int Run(string profileName, string[] command, bool failOnViolation, string? statusFile)
     {
+        double cli = Program.SinceMain.Elapsed.TotalMilliseconds;
+        using var early = EarlyLaunch.Take(profileName);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var engine = new Engine();
+        engine.PrePhases.Add(("cli", cli));
         engine.PrePhases.Add(("engine", clock.Elapsed.TotalMilliseconds));
         clock.Restart();
         // The profile's copy and the store's outbox when they exist; else one store unit from opening the store to the
@@ -82,7 +86,7 @@ public static class EnvCommands
         }
         var started = DateTime.UtcNow;
         using var watch = engine.Watch();
-        var outcome = engine.Launch(profile, new LaunchRequest { Command = command, Interactive = false, Tty = false }, batch);
+        var outcome = engine.Launch(profile, new LaunchRequest { Command = command, Interactive = false, Tty = false }, batch, early);
         var wall = DateTime.UtcNow - started;
         Trace(engine, outcome);
         foreach (var e in outcome.Errors) Console.Error.WriteLine($"devshell: {e}");

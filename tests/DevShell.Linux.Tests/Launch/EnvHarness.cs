@@ -41,7 +41,9 @@ public sealed class EnvHarness : IDisposable
         RunArgv(profile, ["/bin/sh", "-c", command], dev);
 
     /// <summary>Runs <paramref name="argv"/> as the env's command (no shell in between).</summary>
-    public (int Code, string Out, string Err, LaunchOutcome Outcome) RunArgv(Profile profile, IReadOnlyList<string> argv, Developer? dev = null)
+    /// <param name="early">stage two started ahead of the launch, as the CLI does (see <see cref="EarlyInit"/>); the caller disposes it.</param>
+    public (int Code, string Out, string Err, LaunchOutcome Outcome) RunArgv(Profile profile, IReadOnlyList<string> argv, Developer? dev = null,
+        Func<LaunchRequest, EarlyInit?>? early = null)
     {
         string outPath = Path.Combine(_dir, Guid.NewGuid().ToString("N") + ".out");
         string errPath = outPath + ".err";
@@ -54,7 +56,8 @@ public sealed class EnvHarness : IDisposable
             Stdio = ((int)stdin.SafeFileHandle.DangerousGetHandle(), (int)stdout.SafeFileHandle.DangerousGetHandle(), (int)stderr.SafeFileHandle.DangerousGetHandle()),
         };
         dev ??= Developer.Resolve(new Dictionary<string, string?>(), 0, 0);
-        var task = Task.Run(() => Launcher.Launch(profile, dev, request, new Dictionary<string, string?> { ["LANG"] = "C.UTF-8" }));
+        var started = early?.Invoke(request);
+        var task = Task.Run(() => Launcher.Launch(profile, dev, request, new Dictionary<string, string?> { ["LANG"] = "C.UTF-8" }, early: started));
         if (!task.Wait(TimeSpan.FromSeconds(60))) throw new TimeoutException($"the env did not finish: {string.Join(' ', argv)}");
         var outcome = task.Result;
         stdout.Close();

@@ -15,7 +15,7 @@ public sealed class PendingInitTests(ITestOutputHelper output)
     private static readonly int Flags = LibC.CLONE_NEWNS | LibC.CLONE_NEWPID | LibC.CLONE_NEWUTS | LibC.CLONE_NEWIPC | LibC.CLONE_NEWNET;
 
     private static PendingInit Start(Action? before = null) =>
-        PendingInit.Start(new LauncherPaths(Artifacts.Stage2, "/usr/bin/unshare", "/usr/bin/nsenter", "/nonexistent"), Flags,
+        PendingInit.Start(Artifacts.Stage2, Flags,
             new LaunchRequest { Command = ["true"], Interactive = false, Tty = false, Stdio = (0, 1, 2) },
             ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], before ?? (() => { }));
 
