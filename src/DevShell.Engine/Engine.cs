@@ -266,6 +266,7 @@ public sealed class Engine : IDisposable
     {
         var watch = new ViolationWatch(CgroupPart.Driver, _journal, () => NetworkPart.Firewall.ReadDropCounters());
         Launcher.OnTick = watch.Tick;
+        Launcher.OnEnd = watch.Final;
         return watch;
     }
 

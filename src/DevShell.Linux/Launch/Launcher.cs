@@ -100,8 +100,14 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
     /// <summary>The default of <see cref="RunningRecordDelayMs"/>; DEVSHELL_RUNNING_RECORD_DELAY_MS overrides it (for tests).</summary>
     public const int DefaultRunningRecordDelayMs = 200;
 
+    /// <summary>How long a command runs before its spec file, which `devshell attach` reads, is written (a shell's at once).</summary>
+    public const int AttachSpecDelayMs = 100;
+
     /// <summary>Optional hook called every ~250 ms while the env runs (usage sampling, violation checks).</summary>
     public Action<EnvContext>? OnTick { get; set; }
+
+    /// <summary>Optional hook called once when the command has exited, before the teardown; <see cref="OnTick"/> if unset.</summary>
+    public Action<EnvContext>? OnEnd { get; set; }
 
     /// <summary>
     /// 8 random hex digits from /dev/urandom. Not RandomNumberGenerator: on Linux it is OpenSSL's RAND_bytes, and loading
@@ -220,11 +226,20 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         string text = spec.Serialize();
         int init = pending.Go(text); // PID 1 of the env, this process's child
         mark("spawn");
-        // For `devshell attach`, which starts its stage two from the env's spec; written while stage two builds the env.
-        WriteSpec(Paths.SpecFile(env.SessionId), text);
+        // For `devshell attach`, which starts its stage two from the env's spec. A shell's is written now, while stage two
+        // builds the env; a command's once it has run AttachSpecDelayMs: one that ends sooner (most CI checks) never
+        // needs it, and its launch neither writes nor removes a file for it (~0.5 ms here).
+        var pty = pending.Pty;
+        bool specWritten = false;
+        void WriteAttachSpec()
+        {
+            if (specWritten) return;
+            WriteSpec(Paths.SpecFile(env.SessionId), text);
+            specWritten = true;
+        }
+        if (pty is not null) WriteAttachSpec();
         mark("spec");
 
-        var pty = pending.Pty;
         int statusRead = pending.StatusRead;
         var status = new StatusState(statusRead);
         using var signals = request.Tty ? null : new SignalForwarder(init);
@@ -255,11 +270,20 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
                 // A command: recorded as running once it has run for RunningRecordDelayMs. One that ends sooner (most
                 // CI steps that only check something) gets its Running and Ended records in one write at the end.
                 long due = Environment.TickCount64 + RunningRecordDelayMs;
+                long specDue = Environment.TickCount64 + AttachSpecDelayMs;
                 while (!status.Exited && !status.Eof)
                 {
-                    int wait = runningWritten ? 250 : (int)Math.Clamp(due - Environment.TickCount64, 0, 250);
+                    long next = runningWritten ? long.MaxValue : due;
+                    if (!specWritten) next = Math.Min(next, specDue);
+                    int wait = next == long.MaxValue ? 250 : (int)Math.Clamp(next - Environment.TickCount64, 0, 250);
                     if (status.Pump(wait)) continue;
-                    if (!runningWritten && Environment.TickCount64 >= due)
+                    long now = Environment.TickCount64;
+                    if (!specWritten && now >= specDue)
+                    {
+                        WriteAttachSpec();
+                        if (now < due) continue; // an extra wake-up, not a tick
+                    }
+                    if (!runningWritten && now >= due)
                     {
                         runningWritten = true;
                         journal.Running(env, init);
@@ -268,7 +292,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
                 }
             }
             mark("run");
-            OnTick?.Invoke(env); // a last reading before teardown: counters of the final moments, the memory peak
+            (OnEnd ?? OnTick)?.Invoke(env); // a last reading before teardown: counters of the final moments, the memory peak
             mark("sample");
 
             // After the shell exits, PID 1 either exits or says other processes keep the env alive ("linger N"). Its
@@ -294,6 +318,7 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         int code = status.ExitCode ?? -1;
         if (status.Lingering)
         {
+            WriteAttachSpec();
             if (!runningWritten) journal.Running(env, init);
             Claims.MarkDetached(env.SessionId);
             journal.Detached(env.SessionId);
@@ -329,6 +354,9 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
     public int Attach(string sessionId, IReadOnlyCollection<string> namespaces, int initPid, bool tty, IReadOnlyList<string> command)
     {
         string original = Paths.SpecFile(sessionId);
+        // A command's spec is written once it has run AttachSpecDelayMs (see Run): an attach sooner waits for it.
+        long deadline = Environment.TickCount64 + AttachSpecDelayMs + 1000;
+        while (!File.Exists(original) && Environment.TickCount64 < deadline) Thread.Sleep(10);
         if (!File.Exists(original)) throw new LaunchException($"session {sessionId} has no launch spec at {original}; it was not started by this host's devshell", 1);
         var spec = LaunchSpec.Parse(File.ReadAllText(original));
         spec.Tty = tty;

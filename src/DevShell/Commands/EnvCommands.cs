@@ -86,6 +86,7 @@ public static class EnvCommands
         }
         var started = DateTime.UtcNow;
         using var watch = engine.Watch();
+        watch.VerdictWanted = statusFile is not null;
         var outcome = engine.Launch(profile, new LaunchRequest { Command = command, Interactive = false, Tty = false }, batch, early);
         var wall = DateTime.UtcNow - started;
         Trace(engine, outcome);
