@@ -85,7 +85,7 @@ for line in open(os.path.join(res, "trace.txt")) if os.path.exists(os.path.join(
     parts = line.split()
     if len(parts) >= 4:
         phases.setdefault(parts[2], []).append(float(parts[3]))
-order = ["engine", "profile", "store", "preflight", "reconcile", "store-open", "record", "ipam", "netns", "veth", "nft", "names", "network", "cgroup", "home", "spawn", "spec", "stage2", "run", "sample", "teardown", "ended"]
+order = ["cli", "engine", "profile", "store", "preflight", "reconcile", "store-open", "record", "ipam", "netns", "veth", "nft", "names", "network", "cgroup", "home", "spawn", "spec", "stage2", "run", "sample", "exit", "teardown", "ended"]
 phase_med = {p: med(v) for p, v in phases.items()}
 inside = None
 if phases:
@@ -97,6 +97,12 @@ if phases:
             runs.setdefault(parts[0], 0.0)
             runs[parts[0]] += float(parts[3])
     inside = med(list(runs.values()))
+phases_l1 = {}
+for line in open(os.path.join(res, "trace-l1.txt")) if os.path.exists(os.path.join(res, "trace-l1.txt")) else []:
+    parts = line.split()
+    if len(parts) >= 4:
+        phases_l1.setdefault(parts[2], []).append(float(parts[3]))
+phase_med_l1 = {p: med(v) for p, v in phases_l1.items()}
 # The trace's own "process" line comes from Process.StartTime, whose boot time has whole-second resolution: not used.
 # Instead: L3's hyperfine median minus the median sum of the traced phases.
 front_other = None if inside is None or g(L3, "devshell") is None else g(L3, "devshell") - inside
@@ -294,6 +300,33 @@ a("until its exit is reported), sample (the last usage reading of the env's cgro
 a("verdict), teardown (all parts in reverse; the netns file is unmounted and the kernel deletes the veth with it, not waited")
 a("for), ended (the session's end record queued in the outbox; a store write in builds before it).")
 a("")
+a("## Where a devshell launch goes (L1, `DEVSHELL_TRACE=1`, medians), and the floor of two NativeAOT processes")
+a("")
+nat, sta = g(VER, "nativeaot"), g(VER, "static")
+if phase_med_l1:
+    a("| phase | median ms |")
+    a("|---|---|")
+    for p in ["main"] + order:
+        if p in phase_med_l1:
+            a(f"| {p} | {phase_med_l1[p]:.2f} |")
+    a(f"| `devshell run l1 -- true`, whole (hyperfine median above) | {f(g(L1, 'devshell'), '')} |")
+    if "main" in phase_med_l1 and g(L1, "devshell") is not None:
+        a(f"| outside Main: the front's exec and runtime start before it, its exit after | {g(L1, 'devshell') - phase_med_l1['main']:.1f} |")
+else:
+    a("n/a: this build prints no `devshell-trace:` lines.")
+a("")
+a("| process start and exit alone (hyperfine) | median ms |")
+a("|---|---|")
+a(f"| `busybox true` (static C) | {f(sta, '')} |")
+a(f"| `devshell-stage2` without a spec (the smallest NativeAOT program devshell ships: runtime start, one read, exit) | {f(nat, '')} |")
+a(f"| `devshell --version` (the front: runtime start, CLI parse, exit) | {f(g(VER, 'version'), '')} |")
+if nat is not None and sta is not None and b1 is not None:
+    a(f"| bwrap + 2 x (NativeAOT - static C): bwrap's work done by two NativeAOT processes that do nothing else | {b1 + 2 * (nat - sta):.1f} ({fr(ratio(b1 + 2 * (nat - sta), b1))} bwrap) |")
+a("")
+a("Phases as for L3 above, plus cli (Main until the run command starts: stage two's early start, from the profile's copy,")
+a("and System.CommandLine's parse) and exit (waiting for PID 1, which has reported the command's exit, to exit itself and")
+a("be reaped: the kernel tears its namespaces down meanwhile). stage2 here is the wait for the stage two started in cli.")
+a("")
 a("## Interactive prompt, memory, scale, sampler, network")
 a("")
 a("| what | result |")
@@ -331,7 +364,13 @@ if d3 is not None and d3 > 40:
 if d3 and fl3 and d3 >= fl3:
     notes.append(f"The scripted floor ({fl3:.1f} ms) beats devshell ({d3:.1f} ms): a shell script pays no runtime start-up and keeps no database.")
 if d1 and b1 and d1 > 1.5 * b1:
-    notes.append(f"L1 is {d1 / b1:.1f}x bwrap: bwrap is a small C program; devshell starts two NativeAOT processes of its own before the command (the front and stage two, which it spawns in the new namespaces itself) and records the session (a quick L1 command opens no LiteDB unit: its profile comes from a copy and its records are queued in the store's outbox, ~1 ms together), not the namespaces. The trace above says where the rest goes.")
+    floor = "" if nat is None or sta is None else (
+        f" A NativeAOT process start and exit costs {nat - sta:.1f} ms more than a static C one here (stage two without a spec,"
+        f" {nat:.1f} ms, against busybox, {sta:.1f} ms), and a launch needs two in a row (stage two is spawned from the front's"
+        f" Main, and the command starts after stage two's): bwrap plus two of them is already {b1 + 2 * (nat - sta):.1f} ms,"
+        f" {ratio(b1 + 2 * (nat - sta), b1):.2f}x bwrap, leaving {1.5 * b1 - b1 - 2 * (nat - sta):.1f} ms for everything devshell does"
+        " (profile, claim, cgroups, stage two's mounts and privilege drop, relaying the exit, teardown, session records).")
+    notes.append(f"L1 is {d1 / b1:.1f}x bwrap: bwrap is a small C program; devshell runs two NativeAOT processes of its own before the command (the front and stage two, which it spawns in the new namespaces itself).{floor} The L1 trace above says where devshell's own time goes.")
 if per_env is not None and per_env > 2:
     notes.append(f"Per idle env, stage two (and unshare, if any) hold {per_env:.1f} MB RSS (PSS {m20['unshare_pss'] + m20['init_pss']:.1f} MB: "
                  "much of the RSS is shared libc/binary pages); the .NET front that `run`/`shell` keep adds "
@@ -537,14 +576,21 @@ log "L3 plus bridge and NAT: devshell vs scripted floor vs podman"
 hf l3 -n devshell "$DS run l3 -- true" -n floor "sh $W/floor/l3.sh" \
   -n podman "$PODMAN_RUN --network=podman --rootfs $ROOTFS true"
 
-log ".NET front start-up alone: devshell --version"
-hf version -n version "$DS --version"
+log ".NET front start-up alone: devshell --version; the start and exit of a NativeAOT process and of a static C one"
+# Stage two without a spec is the smallest NativeAOT program devshell ships: runtime start, one failed read, exit 125
+# (hence -i). busybox (static) is the same exec and exit in C. Their difference is what each NativeAOT process of a
+# launch adds to what a C tool like bwrap pays.
+hf version -i -n version "$DS --version" -n nativeaot "$(dirname "$DS")/devshell-stage2" -n static "busybox true"
 
 log "per-phase breakdown (DEVSHELL_TRACE=1, L3, $RUNS runs)"
 for i in $(seq "$RUNS"); do
   DEVSHELL_TRACE=1 "$DS" run l3 -- true 2>&1 >/dev/null | grep '^devshell-trace:' | sed "s/^/$i /" >>"$RES/trace.txt"
 done
 [ -s "$RES/trace.txt" ] || log "no devshell-trace lines: phase breakdown will read n/a"
+log "per-phase breakdown (DEVSHELL_TRACE=1, L1, $RUNS runs)"
+for i in $(seq "$RUNS"); do
+  DEVSHELL_TRACE=1 "$DS" run l1 -- true 2>&1 >/dev/null | grep '^devshell-trace:' | sed "s/^/$i /" >>"$RES/trace-l1.txt"
+done
 
 # ---------------------------------------------------------------------------------------------------------------
 log "time to an interactive prompt: devshell shell l1 in tmux (10 runs)"
