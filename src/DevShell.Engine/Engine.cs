@@ -158,14 +158,15 @@ public sealed class Engine : IDisposable
     /// from the store, in a batch returned in <paramref name="batch"/> for <see cref="Launch"/> to keep its records in.
     /// </summary>
     /// <exception cref="ProfileNotFoundException">There is no such profile.</exception>
-    public Profile LaunchProfile(string name, out StoreBatch? batch)
+    /// <param name="copy">the profile's copy as the caller already read it from <see cref="Snapshots"/>, if it did.</param>
+    public Profile LaunchProfile(string name, out StoreBatch? batch, Profile? copy = null)
     {
         // The database file must exist: copies left next to a deleted one stand for nothing (opening the store makes a
         // new file and drops them).
-        if (_journal.CanDefer && File.Exists(Location.DbPath) && Snapshots.TryRead(name) is { } copy)
+        if (_journal.CanDefer && File.Exists(Location.DbPath) && (copy ?? Snapshots.TryRead(name)) is { } read)
         {
             batch = null;
-            return copy;
+            return read;
         }
 
         batch = BatchStore();

@@ -29,6 +29,9 @@ namespace DevShell.Core.Storage;
 public sealed class ProfileSnapshots(string dbPath)
 {
     private const string Header = "devshell-profile-copy 1";
+
+    /// <summary>The first line of a copy, as the bytes a reader compares.</summary>
+    private static readonly byte[] HeaderLine = System.Text.Encoding.UTF8.GetBytes(Header + "\n");
     private const string IdentityFile = ".database";
 
     /// <summary>The directory of a database's copies: its path plus ".profiles".</summary>
@@ -45,29 +48,24 @@ public sealed class ProfileSnapshots(string dbPath)
     {
         if (!ProfileValidator.IsValidName(name)) return null;
         string path = PathOf(name);
-        string text;
+        byte[] bytes;
         try
         {
-            text = File.ReadAllText(path);
+            bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
         {
             return null;
         }
 
-        int newline = text.IndexOf('\n', StringComparison.Ordinal);
-        if (newline != Header.Length || !text.StartsWith(Header, StringComparison.Ordinal))
-        {
-            return null;
-        }
-
+        if (!bytes.AsSpan().StartsWith(HeaderLine)) return null;
+        var json = bytes.AsSpan(HeaderLine.Length);
         try
         {
             // Written by the store from a profile it had parsed and validated: read without the schema walk, by the
             // hand-written reader (the serializer's first use costs a fresh process ~3 ms), or by the serializer when
-            // the copy holds something that reader does not know.
-            var profile = ProfileCopyReader.TryRead(System.Text.Encoding.UTF8.GetBytes(text, newline + 1, text.Length - newline - 1))
-                ?? JsonSerializer.Deserialize(text.AsSpan(newline + 1), ProfileJson.TypeInfo);
+            // the copy holds something that reader does not know. Both read the file's UTF-8 as it is.
+            var profile = ProfileCopyReader.TryRead(json) ?? JsonSerializer.Deserialize(json, ProfileJson.TypeInfo);
             return profile?.Name == name ? profile : null;
         }
         catch (JsonException)

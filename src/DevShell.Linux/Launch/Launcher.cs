@@ -456,13 +456,11 @@ public sealed class Launcher(LauncherPaths paths, IReadOnlyList<IEnvironmentPart
         }
     }
 
-
     /// <summary>
     /// The environment of the unshare/stage-two processes: a minimal, fixed one (the shell's is in the spec). LANG=C:
     /// util-linux calls setlocale, and C.UTF-8 costs it two dozen file lookups on every launch (~0.5 ms here) for
     /// messages that are English either way.
     /// </summary>
-    /// <summary>Stage two's environment (it sets the env's own from its spec).</summary>
     internal static List<string> EnvironmentList() => ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"];
 
     /// <summary>

@@ -49,11 +49,11 @@ public static class EnvCommands
 
     private static int Shell(string profileName)
     {
-        using var early = EarlyLaunch.Take(profileName);
+        using var early = EarlyLaunch.Take(profileName, out var copy);
         using var engine = new Engine();
         // The profile's copy and the store's outbox when they exist; else one store unit from opening the store to the
         // session's Starting record and IP lease (Launch ends it there).
-        var profile = engine.LaunchProfile(profileName, out var batch);
+        var profile = engine.LaunchProfile(profileName, out var batch, copy);
         using var _ = batch;
         bool tty = PtyRelay.StdinIsTerminal;
         using var watch = engine.Watch();
@@ -69,7 +69,7 @@ public static class EnvCommands
     private static int Run(string profileName, string[] command, bool failOnViolation, string? statusFile)
     {
         double cli = Program.SinceMain.Elapsed.TotalMilliseconds;
-        using var early = EarlyLaunch.Take(profileName);
+        using var early = EarlyLaunch.Take(profileName, out var copy);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var engine = new Engine();
         engine.PrePhases.Add(("cli", cli));
@@ -77,7 +77,7 @@ public static class EnvCommands
         clock.Restart();
         // The profile's copy and the store's outbox when they exist; else one store unit from opening the store to the
         // session's Starting record and IP lease (Launch ends it there).
-        var profile = engine.LaunchProfile(profileName, out var batch);
+        var profile = engine.LaunchProfile(profileName, out var batch, copy);
         using var _ = batch;
         engine.PrePhases.Add(("profile", clock.Elapsed.TotalMilliseconds));
         if (command.Length == 0 && profile.Command is not { Count: > 0 })
